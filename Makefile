@@ -71,10 +71,17 @@ fuzz: $(FUZZ_SRC:t/fuzz/%.c=$(O)/fuzz/%)
 lint-man:
 	mandoc -Tlint -W warning $(MANS)
 
+# Programs only the tests use (t/*.c), e.g. the spool driver's test stage.
+TEST_SRC  := $(sort $(wildcard t/*.c))
+TEST_BINS := $(TEST_SRC:t/%.c=$(O)/t/%)
+$(O)/t/%: t/%.c $(O)/lib/libms.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ilib -o $@ $< $(O)/lib/libms.a $(PKG_LIBS) $(LDFLAGS)
+
 BATS ?= bats
 TESTS ?= t
-test: all
-	PATH="$(CURDIR)/$(O)/bin:$$PATH" MS_TOP="$(CURDIR)" $(BATS) $(BATS_FLAGS) $(TESTS)
+test: all $(TEST_BINS)
+	PATH="$(CURDIR)/$(O)/bin:$(CURDIR)/$(O)/t:$$PATH" MS_TOP="$(CURDIR)" $(BATS) $(BATS_FLAGS) $(TESTS)
 
 check: deps
 	$(MAKE) all CFLAGS="$(CFLAGS) -Werror"

@@ -64,6 +64,21 @@ ms_warnsys(const char *fmt, ...)
 	errno = e;
 }
 
+static void
+emit_plain(const char *level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit(level, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+ms_logline(const char *level, const char *line)
+{
+	emit_plain(level, "%s", line);
+}
+
 void
 ms_fatal(int code, const char *fmt, ...)
 {

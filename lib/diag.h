@@ -32,6 +32,8 @@ void ms_fatal(int code, const char *fmt, ...)
  * from ms_errcode(errno). */
 void ms_fatalsys(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
+/* "PROG: level: line": the struct stage log hook of lib/spool.h. */
+void ms_logline(const char *level, const char *line);
 /* Usage error: "usage: PROG ..." and exit 100. */
 void ms_usage(const char *synopsis) __attribute__((noreturn));
 
