@@ -1,0 +1,822 @@
+/* ms-smtpd: the SMTP server, one session on stdin/stdout under tcpserver.
+ *
+ * It writes the envelope block, a Received: field and the message (minus
+ * any X-Mailscan-* field but the signed X-Mailscan-Status, and minus any
+ * Return-Path) and answers 250 only once the message is on disk: written
+ * into $MS_SPOOL/in by the same code as ms-queue, or handed to the chain of
+ * stages in $MS_QUEUE whose last one queues it.  See ms-smtpd(8).
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <tls.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "diag.h"
+#include "envelope.h"
+#include "header.h"
+#include "io.h"
+#include "maildir.h"
+#include "msg.h"
+#include "smtp.h"
+
+#define MAXLINE 1000		/* RFC 5321 4.5.3.1.4/6, with CRLF */
+#define MAXSTAGES 16
+#define MAXARGS 32
+
+struct settings {
+	size_t maxsize;
+	unsigned maxrcpt, maxhops, maxerrors, timeout, session, queuetime;
+	const char *hostname, *remoteip, *remotehost, *trust;
+	const char *tlscert, *tlskey;
+	char *queue;		/* $MS_QUEUE, split in place; NULL: in-process */
+	char *queuealt;		/* $MS_QUEUE_ALT */
+	char spooldir[PATH_MAX];
+};
+
+struct session {
+	struct settings *s;
+	struct io io;
+	struct tls *tlsctx;
+	int tls, esmtp;
+	char helo[256];		/* sanitized */
+	struct envelope env;
+	int inmail;
+	struct buf line, data, out;
+	struct maildir md;
+	int mdopen;
+	unsigned errors;
+};
+
+/* ---- replies ---- */
+
+static void
+reply(struct session *ss, const char *text)
+{
+	if (io_puts(&ss->io, text) < 0 || io_puts(&ss->io, "\r\n") < 0)
+		ms_fatalsys("unable to write to client");
+}
+
+static void
+flush(struct session *ss)
+{
+	if (io_flush(&ss->io) < 0)
+		ms_fatalsys("unable to write to client");
+}
+
+/* "CODE ENH text" where text came from a stage: sanitized, and its own
+ * enhanced status code used when it belongs to the same class. */
+static void
+reply_reason(struct session *ss, const char *code, const char *enh,
+    const char *why)
+{
+	char text[400], line[512];
+	const char *t = why;
+
+	ms_sanitize(text, sizeof text, why, strlen(why));
+	t = text;
+	if (t[0] == code[0] && t[1] == '.' && strspn(t + 2, "0123456789.") >= 3 &&
+	    strchr(t, ' ') != NULL) {
+		enh = "";	/* the stage's own x.y.z leads the text */
+	}
+	snprintf(line, sizeof line, "%s %s%s%s", code, enh, *enh ? " " : "", t);
+	reply(ss, line);
+}
+
+static void
+bad(struct session *ss, const char *text)
+{
+	reply(ss, text);
+	if (++ss->errors >= ss->s->maxerrors) {
+		reply(ss, "421 4.7.0 too many errors, closing connection");
+		flush(ss);
+		ms_info("%s: too many errors, disconnected", ss->s->remoteip);
+		exit(EX_PASS);
+	}
+}
+
+/* ---- transaction ---- */
+
+static void
+reset(struct session *ss)
+{
+	env_free(&ss->env);
+	ss->inmail = 0;
+}
+
+static const char *
+timestamp(char *buf, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(buf, n, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	return buf;
+}
+
+/* The incoming fields that must not come from outside. */
+static int
+drop_field(const struct hdr *h, void *arg)
+{
+	(void)arg;
+	if (hdr_is(h, "Return-Path"))
+		return 1;
+	return hdr_has_prefix(h, "X-Mailscan-") && !hdr_is(h, "X-Mailscan-Status");
+}
+
+/* The spool file: envelope block, Received:, the filtered message. */
+static int
+build(struct session *ss)
+{
+	struct settings *s = ss->s;
+	char host[300], date[64];
+
+	buf_reset(&ss->out);
+	if (env_write(&ss->env, &ss->out) < 0)
+		return -1;
+	ms_sanitize(host, sizeof host, s->remotehost, strlen(s->remotehost));
+	if (buf_printf(&ss->out, "Received: from %s (%s [%s])\n\tby %s (mailscan) with %s",
+	    ss->helo[0] ? ss->helo : "unknown", host, s->remoteip, s->hostname,
+	    ss->tls ? "ESMTPS" : ss->esmtp ? "ESMTP" : "SMTP") < 0)
+		return -1;
+	if (ss->env.nrcpt == 1 &&
+	    buf_printf(&ss->out, "\n\tfor <%s>", ss->env.rcpt[0]) < 0)
+		return -1;
+	if (buf_printf(&ss->out, ";\n\t%s\n", timestamp(date, sizeof date)) < 0)
+		return -1;
+	if (hdr_filter(ss->data.p ? ss->data.p : "", ss->data.len, drop_field, NULL,
+	    &ss->out) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- the MS_QUEUE chain ---- */
+
+/* Split "prog args | prog args | ..." into argv vectors, in place.  The
+ * string is configuration, never mail: no quoting, no shell. */
+static int
+split_chain(char *q, char *argvs[][MAXARGS + 1], int *nstages)
+{
+	char *stage, *sp1, *sp2, *w;
+	int n = 0, a;
+
+	for (stage = strtok_r(q, "|", &sp1); stage; stage = strtok_r(NULL, "|", &sp1)) {
+		if (n == MAXSTAGES)
+			return -1;
+		a = 0;
+		for (w = strtok_r(stage, " \t", &sp2); w; w = strtok_r(NULL, " \t", &sp2)) {
+			if (a == MAXARGS)
+				return -1;
+			argvs[n][a++] = w;
+		}
+		if (a == 0)
+			return -1;
+		argvs[n][a] = NULL;
+		n++;
+	}
+	*nstages = n;
+	return n ? 0 : -1;
+}
+
+/* Run one stage with in[0..n) on its stdin, collecting stdout into out and
+ * forwarding its stderr to ours, keeping the last line in why.  Returns
+ * its exit code, or 111 for a crash, a timeout or a failure to run it. */
+static int
+run_stage(char *const argv[], const char *in, size_t n, struct buf *out,
+    char *why, size_t whysz, unsigned timeout)
+{
+	int pin[2], pout[2], perr[2], status, code;
+	struct pollfd pf[3];
+	char rb[65536], errline[1024];
+	size_t off = 0, elen = 0;
+	time_t deadline = time(NULL) + (time_t)timeout;
+	ssize_t r;
+	pid_t pid;
+
+	snprintf(why, whysz, "%s failed", argv[0]);
+	if (pipe2(pin, O_CLOEXEC) < 0)
+		return EX_TEMP;
+	if (pipe2(pout, O_CLOEXEC) < 0) {
+		close(pin[0]);
+		close(pin[1]);
+		return EX_TEMP;
+	}
+	if (pipe2(perr, O_CLOEXEC) < 0) {
+		close(pin[0]); close(pin[1]); close(pout[0]); close(pout[1]);
+		return EX_TEMP;
+	}
+	if ((pid = fork()) < 0) {
+		close(pin[0]); close(pin[1]); close(pout[0]); close(pout[1]);
+		close(perr[0]); close(perr[1]);
+		return EX_TEMP;
+	}
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		alarm(0);
+		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0)
+			_exit(EX_TEMP);
+		execvp(argv[0], argv);
+		ms_warnsys("unable to run %s", argv[0]);
+		_exit(EX_TEMP);
+	}
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	fcntl(pin[1], F_SETFL, O_NONBLOCK);
+	buf_reset(out);
+	errline[0] = '\0';
+	pf[0].fd = pin[1];
+	pf[0].events = POLLOUT;
+	pf[1].fd = pout[0];
+	pf[1].events = POLLIN;
+	pf[2].fd = perr[0];
+	pf[2].events = POLLIN;
+	if (n == 0) {
+		close(pin[1]);
+		pf[0].fd = -1;
+	}
+	while (pf[0].fd >= 0 || pf[1].fd >= 0 || pf[2].fd >= 0) {
+		time_t left = deadline - time(NULL);
+		if (left <= 0 || poll(pf, 3, (int)left * 1000) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			snprintf(why, whysz, "%s timed out", argv[0]);
+			for (int i = 0; i < 3; i++)
+				if (pf[i].fd >= 0)
+					close(pf[i].fd);
+			return EX_TEMP;
+		}
+		if (pf[0].fd >= 0 && pf[0].revents) {
+			r = write(pf[0].fd, in + off, n - off);
+			if (r > 0)
+				off += (size_t)r;
+			if ((r < 0 && errno != EAGAIN && errno != EINTR) || off == n) {
+				close(pf[0].fd);	/* EPIPE: the stage stopped reading */
+				pf[0].fd = -1;
+			}
+		}
+		if (pf[1].fd >= 0 && pf[1].revents) {
+			r = read(pf[1].fd, rb, sizeof rb);
+			if (r > 0) {
+				if (buf_add(out, rb, (size_t)r) < 0) {
+					kill(pid, SIGKILL);
+				}
+			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+				close(pf[1].fd);
+				pf[1].fd = -1;
+			}
+		}
+		if (pf[2].fd >= 0 && pf[2].revents) {
+			r = read(pf[2].fd, rb, sizeof rb);
+			if (r > 0) {
+				/* pass through, remember the last complete line */
+				(void)!write(2, rb, (size_t)r);
+				for (ssize_t i = 0; i < r; i++) {
+					if (rb[i] == '\n') {
+						errline[elen] = '\0';
+						if (elen)
+							strlcpy(why, errline, whysz);
+						elen = 0;
+					} else if (elen + 1 < sizeof errline)
+						errline[elen++] = rb[i];
+				}
+			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+				close(pf[2].fd);
+				pf[2].fd = -1;
+			}
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return EX_TEMP;
+	if (!WIFEXITED(status)) {
+		snprintf(why, whysz, "%s crashed (signal %d)", argv[0],
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		return EX_TEMP;
+	}
+	code = WEXITSTATUS(status);
+	/* "PROG: fatal: reason" -> "reason" */
+	{
+		char *f = strstr(why, ": fatal: ");
+		if (f)
+			memmove(why, f + 9, strlen(f + 9) + 1);
+	}
+	return code;
+}
+
+/* Hand the message to the chain; 0, 100 or 111 as the reply should be. */
+static int
+run_chain(struct session *ss, char *why, size_t whysz)
+{
+	static char *argvs[MAXSTAGES][MAXARGS + 1], *altv[MAXSTAGES][MAXARGS + 1];
+	static int nstages = -1, nalt = 0;
+	struct buf a = BUF_INIT, b = BUF_INIT, *cur = &ss->out, *next = &a;
+	int i, code = EX_PASS;
+
+	if (nstages < 0) {
+		if (split_chain(ss->s->queue, argvs, &nstages) < 0 ||
+		    (ss->s->queuealt && split_chain(ss->s->queuealt, altv, &nalt) < 0)) {
+			snprintf(why, whysz, "MS_QUEUE or MS_QUEUE_ALT is malformed");
+			nstages = -1;
+			return EX_TEMP;
+		}
+	}
+	for (i = 0; i < nstages; i++) {
+		code = run_stage(argvs[i], cur->p, cur->len, next, why, whysz,
+		    ss->s->queuetime);
+		if (code != EX_PASS)
+			break;
+		cur = next;
+		next = next == &a ? &b : &a;
+	}
+	if (code == EX_PASS && i == nstages)
+		;	/* the last stage has it on disk */
+	else if (code == EX_DONE)
+		code = EX_PASS;
+	else if (code == EX_ALT) {
+		if (nalt == 0) {
+			if (!*why)
+				snprintf(why, whysz, "5.7.1 message refused");
+			code = EX_PERM;
+		} else {
+			/* the alternate chain takes what the stage wrote */
+			struct buf *alt = next;
+			char *const (*v)[MAXARGS + 1] = altv;
+			for (i = 0; i < nalt; i++) {
+				struct buf *o = alt == &a ? &b : &a;
+				code = run_stage(v[i], alt->p, alt->len, o, why, whysz,
+				    ss->s->queuetime);
+				if (code != EX_PASS)
+					break;
+				alt = o;
+			}
+			if (code == EX_DONE)
+				code = EX_PASS;
+		}
+	}
+	if (code != EX_PASS && code != EX_PERM)
+		code = EX_TEMP;
+	buf_free(&a);
+	buf_free(&b);
+	return code;
+}
+
+/* ---- DATA ---- */
+
+/* Read the message up to CRLF.CRLF into ss->data: CRLF becomes LF, a
+ * leading dot is removed.  Bare LF ends a line too, but only CRLF "."
+ * CRLF ends the data (see ms-smtpd(8), BARE LINE FEEDS).  Returns 0, or
+ * -1 when the data outgrew maxsize (it was read to the end and dropped). */
+static int
+read_data(struct session *ss)
+{
+	size_t start, l, max = ss->s->maxsize;
+	int toolong, r, crlf = 1, toobig = 0;
+	char *p;
+
+	buf_reset(&ss->data);
+	for (;;) {
+		start = ss->data.len;
+		/* Once too big, keep just enough of each line to see the end. */
+		r = io_getline(&ss->io, &ss->data, toobig ? 3 : max + 2 - start, &toolong);
+		if (r < 0) {
+			if (errno == ETIMEDOUT) {
+				reply(ss, "421 4.4.2 timeout reading data, closing connection");
+				flush(ss);
+				ms_fatal(EX_PASS, "%s: timeout reading data, nothing queued",
+				    ss->s->remoteip);
+			}
+			ms_fatalsys("%s: unable to read data", ss->s->remoteip);
+		}
+		if (r == 0)
+			ms_fatal(EX_PASS, "%s: disconnected during data, nothing queued",
+			    ss->s->remoteip);
+		p = ss->data.p + start;
+		l = ss->data.len - start;
+		if (crlf && !toolong && l == 3 && p[0] == '.' && p[1] == '\r' && p[2] == '\n') {
+			ss->data.len = start;
+			return toobig ? -1 : 0;
+		}
+		if (toolong || toobig) {
+			/* A cut line's end is unknown: take it as CRLF. */
+			crlf = toolong || (l >= 2 && p[l - 2] == '\r' && p[l - 1] == '\n');
+			toobig = 1;
+			ss->data.len = 0;
+			continue;
+		}
+		crlf = l >= 2 && p[l - 2] == '\r' && p[l - 1] == '\n';
+		if (crlf) {
+			p[l - 2] = '\n';
+			ss->data.len--;
+			l--;
+		}
+		if (p[0] == '.') {
+			memmove(p, p + 1, l - 1);
+			ss->data.len--;
+		}
+		if (ss->data.len > max) {
+			toobig = 1;
+			ss->data.len = 0;
+		}
+	}
+}
+
+static void
+smtp_data(struct session *ss)
+{
+	struct settings *s = ss->s;
+	char why[512], name[NAME_MAX + 1], sender[128];
+	struct iovec iov;
+	size_t hops;
+	int code;
+
+	if (!ss->inmail) {
+		bad(ss, "503 5.5.1 MAIL first");
+		return;
+	}
+	if (ss->env.nrcpt == 0) {
+		bad(ss, "554 5.5.1 no valid recipients");
+		return;
+	}
+	reply(ss, "354 go ahead, end with <CRLF>.<CRLF>");
+	flush(ss);
+	ms_sanitize(sender, sizeof sender, ss->env.sender, strlen(ss->env.sender));
+	if (read_data(ss) < 0) {
+		reply(ss, "552 5.3.4 message too big");
+		ms_info("%s: rejected from <%s>: larger than MS_MAXSIZE", s->remoteip, sender);
+		reset(ss);
+		return;
+	}
+	hops = hdr_count(ss->data.p ? ss->data.p : "", ss->data.len, "Received");
+	if (hops > s->maxhops) {
+		reply(ss, "554 5.4.6 too many hops, this message is looping");
+		ms_info("%s: rejected from <%s>: %zu hops", s->remoteip, sender, hops);
+		reset(ss);
+		return;
+	}
+	if (build(ss) < 0)
+		ms_fatalsys("unable to build message");
+	if (ss->out.len > s->maxsize) {
+		reply(ss, "552 5.3.4 message too big");
+		ms_info("%s: rejected from <%s>: larger than MS_MAXSIZE", s->remoteip, sender);
+		reset(ss);
+		return;
+	}
+	why[0] = '\0';
+	if (s->queue == NULL) {
+		if (!ss->mdopen) {
+			if (maildir_open(&ss->md, s->spooldir, MD_CREATE) < 0) {
+				snprintf(why, sizeof why, "unable to open spool %.200s: %s",
+				    s->spooldir, strerror(errno));
+				code = EX_TEMP;
+				goto done;
+			}
+			ss->mdopen = 1;
+		}
+		iov.iov_base = ss->out.p;
+		iov.iov_len = ss->out.len;
+		if (maildir_deliver(&ss->md, &iov, 1, name, sizeof name) < 0) {
+			snprintf(why, sizeof why, "unable to write to %.200s: %s",
+			    s->spooldir, strerror(errno));
+			code = EX_TEMP;
+		} else {
+			code = EX_PASS;
+			snprintf(why, sizeof why, "queued as %s", name);
+		}
+	} else
+		code = run_chain(ss, why, sizeof why);
+done:
+	switch (code) {
+	case EX_PASS:
+		reply(ss, "250 2.0.0 ok: queued");
+		ms_info("%s: accepted from <%s> for %zu recipient%s, %zu bytes: %s",
+		    s->remoteip, sender, ss->env.nrcpt, ss->env.nrcpt == 1 ? "" : "s",
+		    ss->data.len, why[0] ? why : "queued");
+		break;
+	case EX_PERM:
+		reply_reason(ss, "554", "5.6.0", why[0] ? why : "message refused");
+		ms_info("%s: refused from <%s>: %s", s->remoteip, sender, why);
+		break;
+	default:
+		reply_reason(ss, "451", "4.3.0", why[0] ? why : "temporary failure");
+		ms_warn("%s: deferred from <%s>: %s", s->remoteip, sender, why);
+		break;
+	}
+	reset(ss);
+}
+
+/* ---- commands ---- */
+
+static int s_client(struct session *);
+
+static void
+smtp_helo(struct session *ss, const struct smtp_cmd *c, int ehlo)
+{
+	struct settings *s = ss->s;
+	char line[512];
+
+	reset(ss);
+	ms_sanitize(ss->helo, sizeof ss->helo, c->arg, c->arglen);
+	/* Spaces would split the X-Mailscan-Client field: "ip helo". */
+	for (char *p = ss->helo; *p; p++)
+		if (*p == ' ' || *p == '(' || *p == ')')
+			*p = '?';
+	ss->esmtp = ehlo;
+	if (!ehlo) {
+		snprintf(line, sizeof line, "250 %s", s->hostname);
+		reply(ss, line);
+		return;
+	}
+	snprintf(line, sizeof line, "250-%s", s->hostname);
+	reply(ss, line);
+	reply(ss, "250-PIPELINING");
+	snprintf(line, sizeof line, "250-SIZE %zu", s->maxsize);
+	reply(ss, line);
+	reply(ss, "250-8BITMIME");
+	if (s->tlscert && !ss->tls)
+		reply(ss, "250-STARTTLS");
+	reply(ss, "250 ENHANCEDSTATUSCODES");
+}
+
+static void
+smtp_mail(struct session *ss, const struct smtp_cmd *c)
+{
+	const char *v;
+	size_t vl, i;
+	unsigned long long size = 0;
+
+	if (ss->inmail) {
+		bad(ss, "503 5.5.1 nested MAIL command");
+		return;
+	}
+	/* Parameters: only the ones we announced. */
+	for (i = 0; i < c->paramslen;) {
+		size_t s = i, e;
+		while (i < c->paramslen && c->params[i] != ' ')
+			i++;
+		e = i;
+		while (i < c->paramslen && c->params[i] == ' ')
+			i++;
+		if ((e - s >= 5 && strncasecmp(c->params + s, "SIZE=", 5) == 0) ||
+		    (e - s >= 5 && strncasecmp(c->params + s, "BODY=", 5) == 0))
+			continue;
+		bad(ss, "555 5.5.4 unsupported MAIL parameter");
+		return;
+	}
+	if (smtp_param(c->params, c->paramslen, "SIZE", &v, &vl)) {
+		if (vl == 0 || vl > 19 || strspn(v, "0123456789") < vl) {
+			bad(ss, "501 5.5.4 bad SIZE parameter");
+			return;
+		}
+		for (i = 0; i < vl; i++)
+			size = size * 10 + (unsigned)(v[i] - '0');
+		if (size > ss->s->maxsize) {
+			reply(ss, "552 5.3.4 message too big");
+			return;
+		}
+	}
+	if (smtp_param(c->params, c->paramslen, "BODY", &v, &vl) &&
+	    !(vl == 4 && strncasecmp(v, "7BIT", 4) == 0) &&
+	    !(vl == 8 && strncasecmp(v, "8BITMIME", 8) == 0)) {
+		bad(ss, "501 5.5.4 BODY must be 7BIT or 8BITMIME");
+		return;
+	}
+	env_init(&ss->env);
+	if (env_set_sender(&ss->env, c->addr, c->addrlen) < 0) {
+		bad(ss, "553 5.1.7 bad sender address");
+		return;
+	}
+	if (s_client(ss) < 0)
+		ms_fatalsys("unable to record client");
+	ss->inmail = 1;
+	reply(ss, "250 2.1.0 sender ok");
+}
+
+static void
+smtp_rcpt(struct session *ss, const struct smtp_cmd *c)
+{
+	if (!ss->inmail) {
+		bad(ss, "503 5.5.1 MAIL first");
+		return;
+	}
+	if (c->paramslen) {
+		bad(ss, "555 5.5.4 unsupported RCPT parameter");
+		return;
+	}
+	if (c->addrlen == 0) {
+		bad(ss, "553 5.1.3 empty recipient address");
+		return;
+	}
+	if (ss->env.nrcpt >= ss->s->maxrcpt) {
+		reply(ss, "452 4.5.3 too many recipients");
+		return;
+	}
+	if (env_add_rcpt(&ss->env, c->addr, c->addrlen) < 0) {
+		if (errno == EBADMSG)
+			bad(ss, "553 5.1.3 bad recipient address");
+		else
+			ms_fatalsys("unable to record recipient");
+		return;
+	}
+	reply(ss, "250 2.1.5 recipient ok");
+}
+
+static void
+smtp_starttls(struct session *ss)
+{
+	struct tls_config *cfg;
+
+	if (ss->s->tlscert == NULL || ss->tls) {
+		bad(ss, "502 5.5.1 STARTTLS not available");
+		return;
+	}
+	if (ss->tlsctx == NULL) {
+		if (tls_init() < 0 || (cfg = tls_config_new()) == NULL ||
+		    tls_config_set_cert_file(cfg, ss->s->tlscert) < 0 ||
+		    tls_config_set_key_file(cfg, ss->s->tlskey) < 0 ||
+		    (ss->tlsctx = tls_server()) == NULL ||
+		    tls_configure(ss->tlsctx, cfg) < 0) {
+			ms_warn("unable to set up TLS with %s and %s", ss->s->tlscert,
+			    ss->s->tlskey);
+			reply(ss, "454 4.7.0 TLS not available");
+			return;
+		}
+	}
+	reply(ss, "220 2.0.0 ready to start TLS");
+	flush(ss);
+	/* Whatever the client pipelined after STARTTLS came in the clear:
+	 * it must not be taken as said under TLS (CVE-2011-0411). */
+	if (io_starttls_server(&ss->io, ss->tlsctx) < 0)
+		ms_fatal(EX_PASS, "%s: TLS handshake failed: %s", ss->s->remoteip,
+		    io_tlserror(&ss->io));
+	ss->tls = 1;
+	/* RFC 3207 4.2: forget everything said before. */
+	reset(ss);
+	ss->helo[0] = '\0';
+	ss->esmtp = 0;
+}
+
+static int
+s_client(struct session *ss)
+{
+	struct buf c = BUF_INIT;
+	int r;
+
+	if (buf_printf(&c, "%s %s", ss->s->remoteip, ss->helo[0] ? ss->helo : "unknown") < 0)
+		return -1;
+	r = env_set(&ss->env.client, c.p, c.len);
+	buf_free(&c);
+	if (r == 0 && ss->s->trust)
+		r = env_set(&ss->env.trust, ss->s->trust, strlen(ss->s->trust));
+	return r;
+}
+
+static void
+session(struct session *ss)
+{
+	struct smtp_cmd c;
+	char line[512];
+	int toolong, r;
+
+	snprintf(line, sizeof line, "220 %s ESMTP mailscan", ss->s->hostname);
+	reply(ss, line);
+	for (;;) {
+		/* PIPELINING: answer in one write once the client waits. */
+		if (io_pending(&ss->io) == 0)
+			flush(ss);
+		buf_reset(&ss->line);
+		r = io_getline(&ss->io, &ss->line, MAXLINE, &toolong);
+		if (r < 0) {
+			if (errno == ETIMEDOUT) {
+				reply(ss, "421 4.4.2 timeout, closing connection");
+				flush(ss);
+				ms_fatal(EX_PASS, "%s: timeout", ss->s->remoteip);
+			}
+			ms_fatalsys("%s: unable to read command", ss->s->remoteip);
+		}
+		if (r == 0)
+			return;
+		if (toolong) {
+			bad(ss, "500 5.5.2 line too long");
+			continue;
+		}
+		switch (smtp_parse(ss->line.p, ss->line.len, &c)) {
+		case SMTP_OK:
+			break;
+		case SMTP_EADDR:
+			bad(ss, c.verb == SMTP_MAIL ? "553 5.1.7 bad sender address"
+			    : "553 5.1.3 bad recipient address");
+			continue;
+		default:
+			bad(ss, c.verb == SMTP_UNKNOWN ? "500 5.5.1 command unrecognized"
+			    : "501 5.5.4 syntax error in parameters or arguments");
+			continue;
+		}
+		switch (c.verb) {
+		case SMTP_HELO: smtp_helo(ss, &c, 0); break;
+		case SMTP_EHLO: smtp_helo(ss, &c, 1); break;
+		case SMTP_MAIL: smtp_mail(ss, &c); break;
+		case SMTP_RCPT: smtp_rcpt(ss, &c); break;
+		case SMTP_DATA: smtp_data(ss); break;
+		case SMTP_RSET: reset(ss); reply(ss, "250 2.0.0 ok"); break;
+		case SMTP_NOOP: reply(ss, "250 2.0.0 ok"); break;
+		case SMTP_VRFY:
+			reply(ss, "252 2.5.2 cannot VRFY, but will take a message for this address");
+			break;
+		case SMTP_HELP:
+			reply(ss, "214 2.0.0 see RFC 5321; commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS");
+			break;
+		case SMTP_STARTTLS: smtp_starttls(ss); break;
+		case SMTP_QUIT:
+			reply(ss, "221 2.0.0 bye");
+			flush(ss);
+			return;
+		default:	/* EXPN, AUTH, BDAT: not offered */
+			bad(ss, "502 5.5.1 command not implemented");
+			break;
+		}
+	}
+}
+
+static void
+settings(struct settings *s)
+{
+	static char host[256];
+	const char *q;
+
+	memset(s, 0, sizeof *s);
+	if (cfg_size("MS_MAXSIZE", MS_MAXSIZE_DEFAULT, &s->maxsize) < 0)
+		ms_fatal(EX_TEMP, "unable to parse MS_MAXSIZE");
+	if (cfg_uint("MS_MAXRCPT", 1000, &s->maxrcpt) < 0 ||
+	    cfg_uint("MS_MAXHOPS", 100, &s->maxhops) < 0 ||
+	    cfg_uint("MS_MAXERRORS", 20, &s->maxerrors) < 0 ||
+	    cfg_uint("MS_TIMEOUT", 300, &s->timeout) < 0 ||
+	    cfg_uint("MS_SESSION_TIMEOUT", 3600, &s->session) < 0 ||
+	    cfg_uint("MS_QUEUE_TIMEOUT", 600, &s->queuetime) < 0)
+		ms_fatal(EX_TEMP, "unable to parse a numeric setting "
+		    "(MS_MAXRCPT, MS_MAXHOPS, MS_MAXERRORS, MS_TIMEOUT, "
+		    "MS_SESSION_TIMEOUT, MS_QUEUE_TIMEOUT)");
+	if (s->maxerrors == 0)
+		s->maxerrors = 1;
+	s->hostname = cfg_str("MS_HOSTNAME", cfg_str("TCPLOCALHOST", NULL));
+	if (s->hostname == NULL) {
+		if (gethostname(host, sizeof host) < 0)
+			strlcpy(host, "localhost", sizeof host);
+		host[sizeof host - 1] = '\0';
+		s->hostname = host;
+	}
+	s->remoteip = cfg_str("TCPREMOTEIP", "unknown");
+	if (!env_addr_ok(s->remoteip, strlen(s->remoteip)) ||
+	    strpbrk(s->remoteip, " \t") != NULL)
+		s->remoteip = "unknown";
+	s->remotehost = cfg_str("TCPREMOTEHOST", "unknown");
+	s->trust = cfg_str("MS_TRUST", NULL);
+	if (s->trust && (!env_addr_ok(s->trust, strlen(s->trust)) || strchr(s->trust, ' ')))
+		ms_fatal(EX_TEMP, "MS_TRUST is not a single word");
+	s->tlscert = cfg_str("MS_TLSCERT", NULL);
+	s->tlskey = cfg_str("MS_TLSKEY", s->tlscert);
+	if (s->tlscert && (access(s->tlscert, R_OK) < 0 || access(s->tlskey, R_OK) < 0)) {
+		ms_warnsys("unable to read MS_TLSCERT or MS_TLSKEY: STARTTLS not offered");
+		s->tlscert = NULL;
+	}
+	if ((q = cfg_str("MS_QUEUE", NULL)) != NULL && (s->queue = strdup(q)) == NULL)
+		ms_fatalsys("unable to copy MS_QUEUE");
+	if ((q = cfg_str("MS_QUEUE_ALT", NULL)) != NULL && (s->queuealt = strdup(q)) == NULL)
+		ms_fatalsys("unable to copy MS_QUEUE_ALT");
+	if (cfg_spooldir(s->spooldir, sizeof s->spooldir, "in") < 0)
+		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct settings s;
+	struct session ss;
+
+	PROG = "ms-smtpd";
+	(void)argv;
+	if (argc != 1)
+		ms_usage("(run by tcpserver; settings from the environment)");
+	signal(SIGPIPE, SIG_IGN);
+	settings(&s);
+	memset(&ss, 0, sizeof ss);
+	ss.s = &s;
+	env_init(&ss.env);
+	io_init(&ss.io, 0, 1, s.timeout);
+	ms_deadline(s.session, "SMTP session (MS_SESSION_TIMEOUT)");
+	session(&ss);
+	return EX_PASS;
+}
