@@ -343,7 +343,7 @@ run_chain(struct session *ss, char *why, size_t whysz)
 		next = next == &a ? &b : &a;
 	}
 	if (code == EX_PASS && i == nstages)
-		;	/* the last stage has it on disk */
+		snprintf(why, whysz, "queued by MS_QUEUE");
 	else if (code == EX_DONE)
 		code = EX_PASS;
 	else if (code == EX_ALT) {
