@@ -1,0 +1,123 @@
+/* base64: see base64.h */
+#include <errno.h>
+
+#include "base64.h"
+#include "buf.h"
+
+static const char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int
+val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+') return 62;
+	if (c == '/') return 63;
+	return -1;
+}
+
+int
+b64_encode(const void *vp, size_t n, struct buf *out)
+{
+	const unsigned char *p = vp;
+	char q[4];
+	size_t i;
+
+	if (buf_reserve(out, (n + 2) / 3 * 4) < 0)
+		return -1;
+	for (i = 0; i + 2 < n; i += 3) {
+		q[0] = alphabet[p[i] >> 2];
+		q[1] = alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		q[2] = alphabet[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		q[3] = alphabet[p[i + 2] & 63];
+		buf_add(out, q, 4);
+	}
+	if (i < n) {
+		q[0] = alphabet[p[i] >> 2];
+		if (i + 1 < n) {
+			q[1] = alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+			q[2] = alphabet[(p[i + 1] & 15) << 2];
+		} else {
+			q[1] = alphabet[(p[i] & 3) << 4];
+			q[2] = '=';
+		}
+		q[3] = '=';
+		buf_add(out, q, 4);
+	}
+	return 0;
+}
+
+int
+b64_decode_strict(const char *s, size_t n, struct buf *out)
+{
+	size_t i, pad = 0;
+	int v[4], k;
+	unsigned char o[3];
+
+	if (n % 4 != 0)
+		goto bad;
+	for (i = 0; i < n; i += 4) {
+		for (k = 0; k < 4; k++) {
+			if (s[i + k] == '=' && i + 4 == n && k >= 2) {
+				v[k] = 0;
+				pad++;
+				continue;
+			}
+			if (pad || (v[k] = val((unsigned char)s[i + k])) < 0)
+				goto bad;
+		}
+		if (pad == 1 && s[i + 2] == '=')
+			goto bad;
+		o[0] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		o[1] = (unsigned char)(v[1] << 4 | v[2] >> 2);
+		o[2] = (unsigned char)(v[2] << 6 | v[3]);
+		if (buf_add(out, o, 3 - pad) < 0)
+			return -1;
+	}
+	return 0;
+bad:
+	errno = EBADMSG;
+	return -1;
+}
+
+int
+b64_decode_mail(const char *s, size_t n, struct buf *out, int *truncated)
+{
+	unsigned acc = 0;
+	int k = 0, v;
+	size_t i;
+	unsigned char c;
+
+	if (truncated)
+		*truncated = 0;
+	if (buf_reserve(out, n / 4 * 3 + 3) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '=')
+			break;
+		if ((v = val((unsigned char)s[i])) < 0)
+			continue;
+		acc = acc << 6 | (unsigned)v;
+		if (++k == 4) {
+			c = (unsigned char)(acc >> 16);
+			buf_addc(out, (char)c);
+			buf_addc(out, (char)(acc >> 8));
+			buf_addc(out, (char)acc);
+			acc = 0;
+			k = 0;
+		}
+	}
+	/* A partial group: 2 chars give 1 byte, 3 give 2.  Without the '='
+	 * that should close it, the input was cut short. */
+	if (k >= 2) {
+		acc <<= 6 * (4 - k);
+		buf_addc(out, (char)(acc >> 16));
+		if (k == 3)
+			buf_addc(out, (char)(acc >> 8));
+	}
+	if (truncated && (k == 1 || (k > 1 && i == n)))
+		*truncated = 1;
+	return 0;
+}
