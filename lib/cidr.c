@@ -1,0 +1,145 @@
+/* cidr: see cidr.h */
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cidr.h"
+#include "control.h"
+
+/* An address as 16 bytes; IPv4 and IPv4-mapped IPv6 come out as v6 = 0
+ * with the 4 bytes first. */
+static int
+addr(const char *s, unsigned char a[16], int *v6)
+{
+	static const unsigned char mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+
+	memset(a, 0, 16);
+	if (inet_pton(AF_INET, s, a) == 1) {
+		*v6 = 0;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a) == 1) {
+		if (memcmp(a, mapped, 12) == 0) {
+			memmove(a, a + 12, 4);
+			memset(a + 4, 0, 12);
+			*v6 = 0;
+		} else
+			*v6 = 1;
+		return 0;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+int
+cidr_parse(const char *s, size_t n, struct cidr *c)
+{
+	char tmp[64];
+	char *slash, *end;
+	unsigned long bits;
+
+	if (n == 0 || n >= sizeof tmp)
+		goto bad;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	slash = strchr(tmp, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (addr(tmp, c->a, &c->v6) < 0)
+		goto bad;
+	c->bits = c->v6 ? 128 : 32;
+	if (slash) {
+		if (*slash < '0' || *slash > '9')
+			goto bad;
+		bits = strtoul(slash, &end, 10);
+		if (*end || bits > c->bits)
+			goto bad;
+		c->bits = (unsigned)bits;
+	}
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+cidr_match(const struct cidr *c, const char *ip)
+{
+	unsigned char a[16];
+	unsigned full, rest;
+	int v6;
+
+	if (addr(ip, a, &v6) < 0 || v6 != c->v6)
+		return 0;
+	full = c->bits / 8;
+	rest = c->bits % 8;
+	if (memcmp(a, c->a, full) != 0)
+		return 0;
+	if (rest) {
+		unsigned char mask = (unsigned char)(0xff << (8 - rest));
+		if ((a[full] & mask) != (c->a[full] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+struct loadctx {
+	struct cidrlist *l;
+	size_t line;
+};
+
+static int
+add(void *arg, const char *s, size_t n, size_t lineno)
+{
+	struct loadctx *lc = arg;
+	struct cidrlist *l = lc->l;
+	struct cidr *nv;
+	size_t cap;
+
+	lc->line = lineno;
+	if (l->n == l->cap) {
+		cap = l->cap ? l->cap * 2 : 16;
+		if ((nv = reallocarray(l->v, cap, sizeof *nv)) == NULL)
+			return -1;
+		l->v = nv;
+		l->cap = cap;
+	}
+	if (cidr_parse(s, n, &l->v[l->n]) < 0)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+int
+cidrlist_load(const char *path, struct cidrlist *l, size_t *badline)
+{
+	struct loadctx lc = { l, 0 };
+
+	memset(l, 0, sizeof *l);
+	if (control_each(path, 1, add, &lc) < 0) {
+		if (badline)
+			*badline = lc.line;
+		return -1;
+	}
+	return 0;
+}
+
+int
+cidrlist_match(const struct cidrlist *l, const char *ip)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (cidr_match(&l->v[i], ip))
+			return 1;
+	return 0;
+}
+
+void
+cidrlist_free(struct cidrlist *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
