@@ -18,7 +18,7 @@ CFLAGS   ?= -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 override CFLAGS += -Wall -Wextra -std=c11 -D_GNU_SOURCE
 PKGS     := libtls openssl libbsd-overlay libcdb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lresolv
 # The engines are linked only into the programs that use them.
 CLAMAV_LIBS := $(shell pkg-config --libs libclamav 2>/dev/null)
 YARA_LIBS   := $(shell pkg-config --libs yara 2>/dev/null)
@@ -102,7 +102,7 @@ DEB_PKGS = gcc make pkg-config libclamav-dev libyara-dev libbsd-dev libtls-dev \
 	libssl-dev libcdb-dev tinycdb ucspi-tcp daemontools runit s6 mblaze mandoc \
 	bats bats-assert bats-support swaks postfix clamav-testfiles clamav-daemon \
 	clamsmtp dovecot-pop3d dovecot-imapd c-icap vsftpd openssl python3 clang \
-	libclang-rt-14-dev libnet-ssleay-perl libio-socket-ssl-perl
+	libclang-rt-14-dev libnet-ssleay-perl libio-socket-ssl-perl dnsmasq-base
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

@@ -1,0 +1,36 @@
+/* table: the lists looked up per message (routes, subscribers, trust),
+ * compiled from a control file into a cdb (tinycdb) for constant-time
+ * lookups.  Source lines are "key" or "key value" (value: the rest of the
+ * line); keys are lower-cased; the first line for a key wins.
+ * table_compile() writes FILE.cdb atomically (tmp, fsync, rename), so a
+ * running program sees the old table or the new one, never half of one. */
+#ifndef MS_TABLE_H
+#define MS_TABLE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <cdb.h>
+
+struct table {
+	int fd;
+	struct cdb cdb;
+	ino_t ino;	/* to notice a recompiled file */
+	char path[4096];
+};
+
+/* Compile src into dst (dst.tmp then rename).  Returns the number of
+ * keys, -1 with errno; *badline the line of a key longer than 1024. */
+long table_compile(const char *src, const char *dst, size_t *badline);
+
+/* Open path (the .cdb).  -1 with errno; ENOENT when there is none. */
+int table_open(struct table *t, const char *path);
+/* Reopen if the file was replaced since it was opened. */
+int table_refresh(struct table *t);
+void table_close(struct table *t);
+
+/* Look key up (case-insensitive).  1 found (value copied, NUL-terminated,
+ * into val, truncated to valsz - 1), 0 not found, -1 error. */
+int table_get(struct table *t, const char *key, size_t klen, char *val, size_t valsz);
+
+#endif
