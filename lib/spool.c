@@ -249,14 +249,18 @@ to_bounce(struct driver *d, const char *name, const char *base,
 	return r;
 }
 
+/* Leave the message for a later attempt under "BASE:1,ATTEMPTS,NEXTTRY";
+ * a stage that changed it (e.g. the relay, with the recipients already
+ * done removed) has the new form written there instead. */
 static int
 defer(struct driver *d, const char *name, size_t baselen, unsigned attempts,
-    time_t *wake)
+    const struct job *job, time_t *wake)
 {
 	char nn[NAME_MAX + 1];
 	unsigned long delay = d->retry_min;
 	unsigned i;
 	time_t next;
+	struct iovec iov;
 
 	for (i = 1; i < attempts && delay < d->retry_max; i++)
 		delay *= 2;
@@ -268,7 +272,16 @@ defer(struct driver *d, const char *name, size_t baselen, unsigned attempts,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (strcmp(nn, name) != 0 && renameat(d->in.newfd, name, d->in.newfd, nn) < 0)
+	if (job->changed && job->in != NULL) {
+		iov.iov_base = job->out.p;
+		iov.iov_len = job->out.len;
+		if (maildir_put(&d->in, nn, &iov, 1, 0) < 0)
+			return -1;
+		if (strcmp(nn, name) != 0 && unlinkat(d->in.newfd, name, 0) < 0 &&
+		    errno != ENOENT)
+			return -1;
+	} else if (strcmp(nn, name) != 0 &&
+	    renameat(d->in.newfd, name, d->in.newfd, nn) < 0)
 		return -1;
 	if (*wake == 0 || next < *wake)
 		*wake = next;
@@ -319,6 +332,8 @@ process(struct driver *d, const char *name, time_t *wake)
 
 	memset(&job, 0, sizeof job);
 	job.name = base;
+	job.spool = d->in.path;
+	job.attempts = attempts;
 	if (msg_load(fd, d->maxsize, &m) < 0) {
 		if (errno != EMSGSIZE) {
 			logf_(d->st, "warn", "%s: unable to read message: %s", base,
@@ -382,7 +397,7 @@ process(struct driver *d, const char *name, time_t *wake)
 	}
 	if (code == EX_TEMP) {
 		attempts++;
-		if (defer(d, name, baselen, attempts, wake) < 0)
+		if (defer(d, name, baselen, attempts, &job, wake) < 0)
 			logf_(d->st, "warn", "%s: unable to record retry: %s", base,
 			    strerror(errno));
 		logf_(d->st, "warn", "%s: defer: attempt %u: %s", base, attempts,

@@ -9,7 +9,8 @@
  *	99   removed (the stage delivered, held or dropped it)
  *	100  to the bounce spool (-b, default $MS_SPOOL/bounce) with an
  *	     "X-Mailscan-Error: PROG reason" field added to its envelope
- *	111  left in place; retried with exponential backoff
+ *	111  left in place; retried with exponential backoff (if the stage
+ *	     changed the message, the new form replaces it)
  *
  * A message the filter did not change is moved by rename; a changed one is
  * written to the destination's tmp/, fsynced, renamed into new/, and only
@@ -34,6 +35,8 @@ struct job {
 	size_t inlen;
 	const char *name;	/* spool file name without retry suffix, or "-" */
 	int byhand;		/* filter mode: the environment overrides the envelope */
+	const char *spool;	/* spool mode: the -q maildir; NULL in filter mode */
+	unsigned attempts;	/* earlier attempts that ended in 111 */
 	struct buf out;		/* the new message, when changed is set */
 	int changed;
 	char reason[512];	/* what the stage did, or why it failed: one line */
