@@ -68,8 +68,8 @@ main(int argc, char **argv)
 
 	/* The block as given is kept byte for byte unless the environment
 	 * changed it. */
-	if (getenv("SENDER") || getenv("RECIPIENTS") || getenv("TCPREMOTEIP") ||
-	    getenv("MS_TRUST")) {
+	if (cfg_str("SENDER", NULL) || cfg_str("RECIPIENTS", NULL) ||
+	    cfg_str("TCPREMOTEIP", NULL) || cfg_str("MS_TRUST", NULL)) {
 		if (env_write(&e, &block) < 0)
 			ms_fatalsys("unable to write envelope");
 		iov[0].iov_base = block.p;

@@ -6,6 +6,8 @@
  * into $MS_SPOOL/in by the same code as ms-queue, or handed to the chain of
  * stages in $MS_QUEUE whose last one queues it.  See ms-smtpd(8).
  */
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -43,6 +45,9 @@ struct settings {
 	const char *tlscert, *tlskey;
 	char *queue;		/* $MS_QUEUE, split in place; NULL: in-process */
 	char *queuealt;		/* $MS_QUEUE_ALT */
+	char *chain[MAXSTAGES][MAXARGS + 1], *altchain[MAXSTAGES][MAXARGS + 1];
+	int nstages, nalt;
+	const char *badconf;	/* a setting that cannot be used: 421 */
 	char spooldir[PATH_MAX];
 };
 
@@ -157,6 +162,12 @@ build(struct session *ss)
 		return -1;
 	if (buf_printf(&ss->out, ";\n\t%s\n", timestamp(date, sizeof date)) < 0)
 		return -1;
+	/* Data that starts with white space has no header (a continuation
+	 * of nothing): an empty line keeps it from folding into our
+	 * Received: and makes it the body, as hdr_filter() below sees it. */
+	if (ss->data.len && (ss->data.p[0] == ' ' || ss->data.p[0] == '\t') &&
+	    buf_addc(&ss->out, '\n') < 0)
+		return -1;
 	if (hdr_filter(ss->data.p ? ss->data.p : "", ss->data.len, drop_field, NULL,
 	    &ss->out) < 0)
 		return -1;
@@ -191,129 +202,122 @@ split_chain(char *q, char *argvs[][MAXARGS + 1], int *nstages)
 	return n ? 0 : -1;
 }
 
-/* Run one stage with in[0..n) on its stdin, collecting stdout into out and
- * forwarding its stderr to ours, keeping the last line in why.  Returns
- * its exit code, or 111 for a crash, a timeout or a failure to run it. */
+/* A memory file holding p[0..n), positioned at its start. */
+static int
+memfile(const char *name, const char *p, size_t n)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if ((n && write_all(fd, p, n) < 0) || lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Run one stage with in[0..n) on its stdin, its stdout into out, its
+ * stderr passed on to ours with the last line kept in why.  stdin is a
+ * complete file before the stage starts, so a stage never mistakes a
+ * message cut short (ms-smtpd killed, a timeout) for a whole one.
+ * Returns its exit code, or 111 for a crash, a timeout (timeout seconds,
+ * 0: none) or a failure to run it. */
 static int
 run_stage(char *const argv[], const char *in, size_t n, struct buf *out,
     char *why, size_t whysz, unsigned timeout)
 {
-	int pin[2], pout[2], perr[2], status, code;
-	struct pollfd pf[3];
-	char rb[65536], errline[1024];
-	size_t off = 0, elen = 0;
-	time_t deadline = time(NULL) + (time_t)timeout;
-	ssize_t r;
+	int fin = -1, fout = -1, ferr = -1, pfd = -1, status = 0, code = EX_TEMP;
+	struct pollfd pf;
+	struct msg m;
+	char *nl, *last;
 	pid_t pid;
 
 	snprintf(why, whysz, "%s failed", argv[0]);
-	if (pipe2(pin, O_CLOEXEC) < 0)
-		return EX_TEMP;
-	if (pipe2(pout, O_CLOEXEC) < 0) {
-		close(pin[0]);
-		close(pin[1]);
-		return EX_TEMP;
-	}
-	if (pipe2(perr, O_CLOEXEC) < 0) {
-		close(pin[0]); close(pin[1]); close(pout[0]); close(pout[1]);
-		return EX_TEMP;
+	buf_reset(out);
+	if ((fin = memfile("stdin", in, n)) < 0 ||
+	    (fout = memfd_create("stdout", MFD_CLOEXEC)) < 0 ||
+	    (ferr = memfd_create("stderr", MFD_CLOEXEC)) < 0) {
+		ms_warnsys("unable to make memory files for %s", argv[0]);
+		goto out;
 	}
 	if ((pid = fork()) < 0) {
-		close(pin[0]); close(pin[1]); close(pout[0]); close(pout[1]);
-		close(perr[0]); close(perr[1]);
-		return EX_TEMP;
+		ms_warnsys("unable to fork for %s", argv[0]);
+		goto out;
 	}
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
 		alarm(0);
-		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0)
+		if (dup2(fin, 0) < 0 || dup2(fout, 1) < 0 || dup2(ferr, 2) < 0)
 			_exit(EX_TEMP);
 		execvp(argv[0], argv);
 		ms_warnsys("unable to run %s", argv[0]);
 		_exit(EX_TEMP);
 	}
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	fcntl(pin[1], F_SETFL, O_NONBLOCK);
-	buf_reset(out);
-	errline[0] = '\0';
-	pf[0].fd = pin[1];
-	pf[0].events = POLLOUT;
-	pf[1].fd = pout[0];
-	pf[1].events = POLLIN;
-	pf[2].fd = perr[0];
-	pf[2].events = POLLIN;
-	if (n == 0) {
-		close(pin[1]);
-		pf[0].fd = -1;
-	}
-	while (pf[0].fd >= 0 || pf[1].fd >= 0 || pf[2].fd >= 0) {
-		time_t left = deadline - time(NULL);
-		if (left <= 0 || poll(pf, 3, (int)left * 1000) == 0) {
+	/* Wait for it, no longer than timeout. */
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd >= 0 && timeout) {
+		pf.fd = pfd;
+		pf.events = POLLIN;
+		while (poll(&pf, 1, (int)(timeout > INT_MAX / 1000 ? INT_MAX : timeout * 1000)) < 0 &&
+		    errno == EINTR)
+			;
+		if (!(pf.revents & POLLIN)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			snprintf(why, whysz, "%s timed out", argv[0]);
-			for (int i = 0; i < 3; i++)
-				if (pf[i].fd >= 0)
-					close(pf[i].fd);
-			return EX_TEMP;
-		}
-		if (pf[0].fd >= 0 && pf[0].revents) {
-			r = write(pf[0].fd, in + off, n - off);
-			if (r > 0)
-				off += (size_t)r;
-			if ((r < 0 && errno != EAGAIN && errno != EINTR) || off == n) {
-				close(pf[0].fd);	/* EPIPE: the stage stopped reading */
-				pf[0].fd = -1;
-			}
-		}
-		if (pf[1].fd >= 0 && pf[1].revents) {
-			r = read(pf[1].fd, rb, sizeof rb);
-			if (r > 0) {
-				if (buf_add(out, rb, (size_t)r) < 0) {
-					kill(pid, SIGKILL);
-				}
-			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-				close(pf[1].fd);
-				pf[1].fd = -1;
-			}
-		}
-		if (pf[2].fd >= 0 && pf[2].revents) {
-			r = read(pf[2].fd, rb, sizeof rb);
-			if (r > 0) {
-				/* pass through, remember the last complete line */
-				(void)!write(2, rb, (size_t)r);
-				for (ssize_t i = 0; i < r; i++) {
-					if (rb[i] == '\n') {
-						errline[elen] = '\0';
-						if (elen)
-							strlcpy(why, errline, whysz);
-						elen = 0;
-					} else if (elen + 1 < sizeof errline)
-						errline[elen++] = rb[i];
-				}
-			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-				close(pf[2].fd);
-				pf[2].fd = -1;
-			}
+			snprintf(why, whysz, "%s timed out after %u seconds", argv[0], timeout);
+			goto out;
 		}
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return EX_TEMP;
+			goto out;
+	/* Its stderr: passed on, the last line kept. */
+	if (lseek(ferr, 0, SEEK_SET) == 0 && msg_load(ferr, 1 << 20, &m) == 0) {
+		if (m.len) {
+			(void)!write_all(2, m.p, m.len);
+			while (m.len && m.p[m.len - 1] == '\n')
+				m.len--;
+			last = m.p;
+			for (nl = m.p; (nl = memchr(nl, '\n', m.len - (size_t)(nl - m.p))) != NULL; nl++)
+				last = nl + 1;
+			if (m.len > (size_t)(last - m.p)) {
+				size_t l = m.len - (size_t)(last - m.p);
+				if (l >= whysz)
+					l = whysz - 1;
+				memcpy(why, last, l);
+				why[l] = '\0';
+			}
+		}
+		msg_free(&m);
+	}
 	if (!WIFEXITED(status)) {
 		snprintf(why, whysz, "%s crashed (signal %d)", argv[0],
 		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		return EX_TEMP;
+		goto out;
 	}
 	code = WEXITSTATUS(status);
+	if (code == EX_PASS || code == EX_ALT) {
+		if (lseek(fout, 0, SEEK_SET) < 0 || msg_load(fout, SIZE_MAX, &m) < 0) {
+			snprintf(why, whysz, "unable to read the output of %s", argv[0]);
+			code = EX_TEMP;
+			goto out;
+		}
+		if (buf_add(out, m.p, m.len) < 0)
+			code = EX_TEMP;
+		msg_free(&m);
+	}
 	/* "PROG: fatal: reason" -> "reason" */
 	{
 		char *f = strstr(why, ": fatal: ");
 		if (f)
 			memmove(why, f + 9, strlen(f + 9) + 1);
 	}
+out:
+	if (fin >= 0) close(fin);
+	if (fout >= 0) close(fout);
+	if (ferr >= 0) close(ferr);
+	if (pfd >= 0) close(pfd);
 	return code;
 }
 
@@ -321,51 +325,41 @@ run_stage(char *const argv[], const char *in, size_t n, struct buf *out,
 static int
 run_chain(struct session *ss, char *why, size_t whysz)
 {
-	static char *argvs[MAXSTAGES][MAXARGS + 1], *altv[MAXSTAGES][MAXARGS + 1];
-	static int nstages = -1, nalt = 0;
+	struct settings *s = ss->s;
 	struct buf a = BUF_INIT, b = BUF_INIT, *cur = &ss->out, *next = &a;
 	int i, code = EX_PASS;
 
-	if (nstages < 0) {
-		if (split_chain(ss->s->queue, argvs, &nstages) < 0 ||
-		    (ss->s->queuealt && split_chain(ss->s->queuealt, altv, &nalt) < 0)) {
-			snprintf(why, whysz, "MS_QUEUE or MS_QUEUE_ALT is malformed");
-			nstages = -1;
-			return EX_TEMP;
-		}
-	}
-	for (i = 0; i < nstages; i++) {
-		code = run_stage(argvs[i], cur->p, cur->len, next, why, whysz,
-		    ss->s->queuetime);
+	for (i = 0; i < s->nstages; i++) {
+		code = run_stage(s->chain[i], cur->p, cur->len, next, why, whysz, s->queuetime);
 		if (code != EX_PASS)
 			break;
 		cur = next;
 		next = next == &a ? &b : &a;
 	}
-	if (code == EX_PASS && i == nstages)
+	if (code == EX_PASS)
 		snprintf(why, whysz, "queued by MS_QUEUE");
 	else if (code == EX_DONE)
 		code = EX_PASS;
-	else if (code == EX_ALT) {
-		if (nalt == 0) {
-			if (!*why)
-				snprintf(why, whysz, "5.7.1 message refused");
-			code = EX_PERM;
-		} else {
-			/* the alternate chain takes what the stage wrote */
-			struct buf *alt = next;
-			char *const (*v)[MAXARGS + 1] = altv;
-			for (i = 0; i < nalt; i++) {
-				struct buf *o = alt == &a ? &b : &a;
-				code = run_stage(v[i], alt->p, alt->len, o, why, whysz,
-				    ss->s->queuetime);
-				if (code != EX_PASS)
-					break;
-				alt = o;
-			}
-			if (code == EX_DONE)
-				code = EX_PASS;
+	else if (code == EX_ALT && s->nalt == 0) {
+		ms_info("%s: %s", s->chain[i][0], why);
+		snprintf(why, whysz, "5.7.1 message refused");
+		code = EX_PERM;
+	} else if (code == EX_ALT) {
+		/* the alternate chain takes what the stage wrote */
+		cur = next;
+		next = next == &a ? &b : &a;
+		for (i = 0; i < s->nalt; i++) {
+			code = run_stage(s->altchain[i], cur->p, cur->len, next, why, whysz,
+			    s->queuetime);
+			if (code != EX_PASS)
+				break;
+			cur = next;
+			next = next == &a ? &b : &a;
 		}
+		if (code == EX_PASS)
+			snprintf(why, whysz, "queued by MS_QUEUE_ALT");
+		if (code == EX_DONE)
+			code = EX_PASS;
 	}
 	if (code != EX_PASS && code != EX_PERM)
 		code = EX_TEMP;
@@ -411,8 +405,7 @@ read_data(struct session *ss)
 			return toobig ? -1 : 0;
 		}
 		if (toolong || toobig) {
-			/* A cut line's end is unknown: take it as CRLF. */
-			crlf = toolong || (l >= 2 && p[l - 2] == '\r' && p[l - 1] == '\n');
+			crlf = ss->io.crlf;
 			toobig = 1;
 			ss->data.len = 0;
 			continue;
@@ -479,8 +472,8 @@ smtp_data(struct session *ss)
 	if (s->queue == NULL) {
 		if (!ss->mdopen) {
 			if (maildir_open(&ss->md, s->spooldir, MD_CREATE) < 0) {
-				snprintf(why, sizeof why, "unable to open spool %.200s: %s",
-				    s->spooldir, strerror(errno));
+				ms_warnsys("unable to open spool %s", s->spooldir);
+				snprintf(why, sizeof why, "4.3.0 unable to queue the message");
 				code = EX_TEMP;
 				goto done;
 			}
@@ -489,8 +482,8 @@ smtp_data(struct session *ss)
 		iov.iov_base = ss->out.p;
 		iov.iov_len = ss->out.len;
 		if (maildir_deliver(&ss->md, &iov, 1, name, sizeof name) < 0) {
-			snprintf(why, sizeof why, "unable to write to %.200s: %s",
-			    s->spooldir, strerror(errno));
+			ms_warnsys("unable to write to spool %s", s->spooldir);
+			snprintf(why, sizeof why, "4.3.0 unable to queue the message");
 			code = EX_TEMP;
 		} else {
 			code = EX_PASS;
@@ -577,13 +570,20 @@ smtp_mail(struct session *ss, const struct smtp_cmd *c)
 		return;
 	}
 	if (smtp_param(c->params, c->paramslen, "SIZE", &v, &vl)) {
-		if (vl == 0 || vl > 19 || strspn(v, "0123456789") < vl) {
+		int toobig = 0;
+		for (i = 0; i < vl; i++) {
+			if (v[i] < '0' || v[i] > '9')
+				break;
+			if (size > ss->s->maxsize)
+				toobig = 1;	/* keep checking the syntax only */
+			else
+				size = size * 10 + (unsigned)(v[i] - '0');
+		}
+		if (vl == 0 || i < vl) {
 			bad(ss, "501 5.5.4 bad SIZE parameter");
 			return;
 		}
-		for (i = 0; i < vl; i++)
-			size = size * 10 + (unsigned)(v[i] - '0');
-		if (size > ss->s->maxsize) {
+		if (toobig || size > ss->s->maxsize) {
 			reply(ss, "552 5.3.4 message too big");
 			return;
 		}
@@ -691,6 +691,13 @@ session(struct session *ss)
 	char line[512];
 	int toolong, r;
 
+	if (ss->s->badconf) {
+		ms_warn("%s is malformed (more than %d stages, more than %d words in one, "
+		    "or an empty one): refusing mail", ss->s->badconf, MAXSTAGES, MAXARGS);
+		reply(ss, "421 4.3.5 mail system configuration error, try again later");
+		flush(ss);
+		return;
+	}
 	snprintf(line, sizeof line, "220 %s ESMTP mailscan", ss->s->hostname);
 	reply(ss, line);
 	for (;;) {
@@ -734,7 +741,7 @@ session(struct session *ss)
 		case SMTP_RSET: reset(ss); reply(ss, "250 2.0.0 ok"); break;
 		case SMTP_NOOP: reply(ss, "250 2.0.0 ok"); break;
 		case SMTP_VRFY:
-			reply(ss, "252 2.5.2 cannot VRFY, but will take a message for this address");
+			reply(ss, "252 2.0.0 cannot VRFY, but will take a message for this address");
 			break;
 		case SMTP_HELP:
 			reply(ss, "214 2.0.0 see RFC 5321; commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS");
@@ -750,6 +757,8 @@ session(struct session *ss)
 		}
 	}
 }
+
+static int split_chain(char *, char *[][MAXARGS + 1], int *);
 
 static void
 settings(struct settings *s)
@@ -796,6 +805,10 @@ settings(struct settings *s)
 		ms_fatalsys("unable to copy MS_QUEUE");
 	if ((q = cfg_str("MS_QUEUE_ALT", NULL)) != NULL && (s->queuealt = strdup(q)) == NULL)
 		ms_fatalsys("unable to copy MS_QUEUE_ALT");
+	if (s->queue && split_chain(s->queue, s->chain, &s->nstages) < 0)
+		s->badconf = "MS_QUEUE";
+	if (s->queuealt && split_chain(s->queuealt, s->altchain, &s->nalt) < 0)
+		s->badconf = "MS_QUEUE_ALT";
 	if (cfg_spooldir(s->spooldir, sizeof s->spooldir, "in") < 0)
 		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
 }

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "cfg.h"
 #include "envelope.h"
 #include "header.h"
 
@@ -238,9 +239,10 @@ env_from_environ(struct envelope *e, size_t maxrcpt)
 	const char *s, *w;
 	size_t i, l;
 
-	if ((s = getenv("SENDER")) != NULL && env_set_sender(e, s, strlen(s)) < 0)
+	/* An empty variable counts as unset, as everywhere (cfg_str). */
+	if ((s = cfg_str("SENDER", NULL)) != NULL && env_set_sender(e, s, strlen(s)) < 0)
 		return -1;
-	if ((s = getenv("RECIPIENTS")) != NULL) {
+	if ((s = cfg_str("RECIPIENTS", NULL)) != NULL) {
 		for (i = 0; i < e->nrcpt; i++)
 			free(e->rcpt[i]);
 		e->nrcpt = 0;
@@ -259,7 +261,7 @@ env_from_environ(struct envelope *e, size_t maxrcpt)
 				return -1;
 		}
 	}
-	if ((s = getenv("TCPREMOTEIP")) != NULL) {
+	if ((s = cfg_str("TCPREMOTEIP", NULL)) != NULL) {
 		/* Keep the HELO name the block had, if any. */
 		const char *helo = e->client ? strchr(e->client, ' ') : NULL;
 		struct buf c = BUF_INIT;
@@ -274,7 +276,7 @@ env_from_environ(struct envelope *e, size_t maxrcpt)
 		}
 		buf_free(&c);
 	}
-	if ((s = getenv("MS_TRUST")) != NULL) {
+	if ((s = cfg_str("MS_TRUST", NULL)) != NULL) {
 		if (!env_addr_ok(s, strlen(s))) {
 			errno = EBADMSG;
 			return -1;

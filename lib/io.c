@@ -115,8 +115,10 @@ io_getline(struct io *io, struct buf *line, size_t max, int *toolong)
 	const char *lf;
 	ssize_t r;
 	int got = 0;
+	char prev = '\0';	/* the byte before the current chunk */
 
 	*toolong = 0;
+	io->crlf = 0;
 	for (;;) {
 		if (io->rpos == io->rlen) {
 			r = raw_read(io, io->rbuf, sizeof io->rbuf);
@@ -141,6 +143,10 @@ io_getline(struct io *io, struct buf *line, size_t max, int *toolong)
 				return -1;
 			kept += take;
 		}
+		if (lf)
+			io->crlf = (take >= 2 ? io->rbuf[io->rpos + take - 2] : prev) == '\r';
+		if (take)
+			prev = io->rbuf[io->rpos + take - 1];
 		io->rpos += take;
 		if (lf)
 			return 1;

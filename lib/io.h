@@ -15,6 +15,8 @@ struct io {
 	int rfd, wfd;
 	struct tls *tls;	/* NULL: plain */
 	unsigned timeout;	/* seconds to wait for each read or write */
+	int crlf;		/* the last line io_getline() read ended in CRLF,
+				 * even if it was too long to keep whole */
 	size_t rpos, rlen;
 	size_t wlen;
 	char rbuf[IO_BUFSZ];

@@ -346,8 +346,13 @@ process(struct driver *d, const char *name, time_t *wake)
 		job_reason(&job, "5.3.4 message is larger than MS_MAXSIZE (%zu bytes)",
 		    d->maxsize);
 		code = EX_PERM;
-		m.p = NULL;
-		m.len = m.maplen = m.cap = 0;
+		/* mapped, not read: the copy into the bounce spool costs no
+		 * memory of its own */
+		if (msg_load(fd, SIZE_MAX, &m) == 0) {
+			job.in = m.p;
+			job.inlen = m.len;
+		} else
+			memset(&m, 0, sizeof m);
 	} else {
 		job.in = m.p;
 		job.inlen = m.len;
@@ -379,7 +384,7 @@ process(struct driver *d, const char *name, time_t *wake)
 		break;
 	case EX_PERM:
 		if (job.in == NULL) {
-			/* too large to load: move the file as it is */
+			/* unable to map it: move the file as it is */
 			r = renameat(d->in.newfd, name, d->bounce.newfd, base);
 			if (r == 0)
 				r = maildir_sync(&d->bounce);
@@ -408,6 +413,22 @@ process(struct driver *d, const char *name, time_t *wake)
 	msg_free(&m);
 	close(fd);
 	return 1;
+}
+
+/* Signals stay blocked while a message is processed; between two messages
+ * the ones that arrived are let in, so SIGTERM and SIGHUP act under load. */
+static void
+take_signals(struct driver *d)
+{
+	sigset_t pend, old;
+
+	if (sigpending(&pend) < 0)
+		return;
+	if (sigismember(&pend, SIGTERM) || sigismember(&pend, SIGINT) ||
+	    sigismember(&pend, SIGHUP)) {
+		sigprocmask(SIG_SETMASK, &d->waitmask, &old);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
 }
 
 static int
@@ -452,9 +473,10 @@ pass(struct driver *d, time_t *wake)
 	if (n)
 		qsort(names, n, sizeof *names, cmpstr);
 	for (i = 0; i < n; i++) {
-		if (!got_term)
+		if (!got_term && !(got_hup && !d->worker))
 			done += process(d, names[i], wake);
 		free(names[i]);
+		take_signals(d);
 	}
 	free(names);
 	return done;
