@@ -292,7 +292,8 @@ env_write(const struct envelope *e, struct buf *out)
 {
 	size_t i;
 
-	if (buf_printf(out, "Return-Path: <%s>\n", e->sender ? e->sender : "") < 0)
+	/* No sender, no Return-Path: "<>" would say "a bounce". */
+	if (e->sender && buf_printf(out, "Return-Path: <%s>\n", e->sender) < 0)
 		return -1;
 	for (i = 0; i < e->nrcpt; i++)
 		if (buf_printf(out, "X-Mailscan-Rcpt: <%s>\n", e->rcpt[i]) < 0)

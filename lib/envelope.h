@@ -67,7 +67,7 @@ const char *env_get(const struct envelope *e, const char *name);
  * longer than ENV_MAXADDR? */
 int env_addr_ok(const char *a, size_t n);
 
-/* Append the block to out. */
+/* Append the block to out (no Return-Path when there is no sender). */
 int env_write(const struct envelope *e, struct buf *out);
 
 #endif

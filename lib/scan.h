@@ -1,0 +1,73 @@
+/* scan: what every scanner stage (ms-scan-clamav, ms-scan-yara, ...) has in
+ * common: its settings (MS_ACTION, MS_UNSCANNABLE, MS_SKIP, the MIME
+ * limits), the findings of one message, and the end of the filter: the
+ * X-Mailscan-Verdict line, the action and the exit code.
+ *
+ *	verdict     action (MS_ACTION)   exit   message
+ *	clean       -                    0      verdict added
+ *	infected    clean                0      infected parts replaced, "cleaned"
+ *	infected    quarantine           1      verdict added (-a spool)
+ *	infected    reject               100    "5.7.1 virus NAME found"
+ *	infected    tag                  0      verdict added
+ *	unscanned   MS_UNSCANNABLE: quarantine 1, pass 0, reject 100
+ *
+ * A finding the scanner cannot tie to a part (a whole-message pass) cannot
+ * be cleaned: "clean" then quarantines.
+ */
+#ifndef MS_SCAN_H
+#define MS_SCAN_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "mime.h"
+
+struct job;
+
+enum { ACT_CLEAN, ACT_QUARANTINE, ACT_REJECT, ACT_TAG, ACT_PASS };
+
+struct scan_settings {
+	int action;		/* MS_ACTION: clean quarantine reject tag */
+	int unscannable;	/* MS_UNSCANNABLE: quarantine pass reject */
+	char skip[1024];	/* MS_SKIP words: ".ext", "type/subtype", "type/" + "*" */
+	struct mime_limits lim;	/* MS_MIME_DEPTH, _PARTS, _FACTOR, _DECODED */
+};
+
+/* -1 with errno EINVAL; *bad names the variable. */
+int scan_settings_load(struct scan_settings *s, const char **bad);
+
+/* Is this part one MS_SKIP says not to scan? */
+int scan_skip(const struct scan_settings *s, const struct mime_part *p);
+
+struct scan_hit {
+	char name[200];		/* signature or rule name */
+	size_t part;		/* leaf index; 0: the whole message */
+	char file[120];		/* sanitized file name, or "" */
+	size_t off, len;	/* the range to replace when cleaning */
+	struct buf notice;	/* its replacement */
+};
+
+struct scan_findings {
+	struct scan_hit *hit;
+	size_t nhit, cap;
+	char unscanned[200];	/* why not all was scanned; "" if it was */
+	int action;		/* ACT_* + 1 to override MS_ACTION (a rule's
+				 * own action); 0: MS_ACTION */
+};
+
+/* Record a hit; from inside a mime_walk callback p is the part (its
+ * notice is made there and then), NULL for a whole-message finding; desc,
+ * if not NULL, is said in the notice. */
+int scan_hit(struct scan_findings *f, const char *msg, size_t n,
+    const struct mime_part *p, const char *name, const char *desc,
+    const char *engine);
+void scan_findings_free(struct scan_findings *f);
+
+/* End the filter: verdict line "ENGINE VERDICT details" appended to the
+ * envelope block, the action taken, job->out filled, job->reason set.
+ * msgoff: where the message proper starts in job->in.  Returns the exit
+ * code. */
+int scan_finish(struct job *job, size_t msgoff, const char *engine,
+    const struct scan_settings *s, struct scan_findings *f);
+
+#endif
