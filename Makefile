@@ -120,10 +120,17 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(BINS) $(SCRIPTS:bin/%=$(O)/bin/%) $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+	# The examples ms-setup copies from: $(PREFIX)/share/mailscan/{mailscan,sv}
+	install -d $(DESTDIR)$(PREFIX)/share/mailscan
+	rm -rf $(DESTDIR)$(PREFIX)/share/mailscan/mailscan $(DESTDIR)$(PREFIX)/share/mailscan/sv
+	cp -R etc/mailscan etc/sv $(DESTDIR)$(PREFIX)/share/mailscan/
+	# The live configuration: example files only where none exist yet.
 	install -d $(DESTDIR)$(SYSCONFDIR)/mailscan
-	for f in etc/mailscan/*; do [ -f "$$f" ] || continue; \
-	  t=$(DESTDIR)$(SYSCONFDIR)/mailscan/$${f##*/}; \
-	  [ -e "$$t" ] && echo "install: keeping existing $$t" || install -m 644 $$f $$t; done
+	cd etc/mailscan && find . -type d -exec install -d $(DESTDIR)$(SYSCONFDIR)/mailscan/{} \;
+	cd etc/mailscan && find . -type f | while read -r f; do \
+	  t=$(DESTDIR)$(SYSCONFDIR)/mailscan/$$f; \
+	  if [ -e "$$t" ]; then echo "install: keeping existing $$t"; \
+	  else install -m 644 "$$f" "$$t"; fi; done
 
 clean:
 	rm -rf build build-asan

@@ -209,13 +209,13 @@ maildir_sweep(struct maildir *md, time_t maxage)
 	DIR *dir;
 	int fd;
 
-	if ((fd = dup(md->tmpfd)) < 0)
+	/* Not dup(): a duplicate shares its offset with other processes. */
+	if ((fd = openat(md->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	if ((dir = fdopendir(fd)) == NULL) {
 		close(fd);
 		return -1;
 	}
-	rewinddir(dir);
 	while ((d = readdir(dir)) != NULL) {
 		if (d->d_name[0] == '.')
 			continue;

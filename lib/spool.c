@@ -318,7 +318,13 @@ process(struct driver *d, const char *name, time_t *wake)
 	if (fd < 0)
 		return 0;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		/* Another worker has it, or the stage before us still holds
+		 * the lock it had when it renamed the file in here (the lock
+		 * goes with the inode) and is about to let go: no event will
+		 * say when, so look again in a second. */
 		close(fd);
+		if (*wake == 0 || time(NULL) + 1 < *wake)
+			*wake = time(NULL) + 1;
 		return 0;
 	}
 	/* Another driver may have finished it between our readdir and our
@@ -449,13 +455,15 @@ pass(struct driver *d, time_t *wake)
 	DIR *dir;
 	int fd;
 
-	if ((fd = dup(d->in.newfd)) < 0)
+	/* A descriptor of our own: one dup()ed from in.newfd would share its
+	 * file offset with every forked worker, and their readdir()s would
+	 * each see only part of the directory. */
+	if ((fd = openat(d->in.dirfd, "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	if ((dir = fdopendir(fd)) == NULL) {
 		close(fd);
 		return -1;
 	}
-	rewinddir(dir);
 	while ((e = readdir(dir)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
