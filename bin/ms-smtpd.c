@@ -33,6 +33,7 @@
 #include "maildir.h"
 #include "msg.h"
 #include "smtp.h"
+#include "table.h"
 
 #define MAXLINE 1000		/* RFC 5321 4.5.3.1.4/6, with CRLF */
 #define MAXSTAGES 16
@@ -48,6 +49,7 @@ struct settings {
 	char *chain[MAXSTAGES][MAXARGS + 1], *altchain[MAXSTAGES][MAXARGS + 1];
 	int nstages, nalt;
 	const char *badconf;	/* a setting that cannot be used: 421 */
+	const char *subscribers;	/* $MS_SUBSCRIBERS: the table, or NULL */
 	char spooldir[PATH_MAX];
 };
 
@@ -62,6 +64,8 @@ struct session {
 	struct buf line, data, out;
 	struct maildir md;
 	int mdopen;
+	struct table subs;
+	int subsopen;
 	unsigned errors;
 };
 
@@ -624,6 +628,26 @@ smtp_rcpt(struct session *ss, const struct smtp_cmd *c)
 		reply(ss, "452 4.5.3 too many recipients");
 		return;
 	}
+	if (ss->s->subscribers) {
+		/* Refused now, not bounced later: no backscatter. */
+		int known = -1;
+		if (ss->subsopen || table_open(&ss->subs, ss->s->subscribers) == 0) {
+			ss->subsopen = 1;
+			known = table_has_address(&ss->subs, c->addr, c->addrlen);
+		}
+		if (known < 0) {
+			ms_warnsys("unable to look up %s", ss->s->subscribers);
+			reply(ss, "451 4.3.0 unable to check the recipient, try again later");
+			return;
+		}
+		if (known == 0) {
+			char a[128];
+			ms_info("%s: refused <%s>: not a subscriber", ss->s->remoteip,
+			    ms_sanitize(a, sizeof a, c->addr, c->addrlen));
+			bad(ss, "550 5.1.1 recipient not served here");
+			return;
+		}
+	}
 	if (env_add_rcpt(&ss->env, c->addr, c->addrlen) < 0) {
 		if (errno == EBADMSG)
 			bad(ss, "553 5.1.3 bad recipient address");
@@ -793,6 +817,7 @@ settings(struct settings *s)
 		s->remoteip = "unknown";
 	s->remotehost = cfg_str("TCPREMOTEHOST", "unknown");
 	s->trust = cfg_str("MS_TRUST", NULL);
+	s->subscribers = cfg_str("MS_SUBSCRIBERS", NULL);
 	if (s->trust && (!env_addr_ok(s->trust, strlen(s->trust)) || strchr(s->trust, ' ')))
 		ms_fatal(EX_TEMP, "MS_TRUST is not a single word");
 	s->tlscert = cfg_str("MS_TLSCERT", NULL);

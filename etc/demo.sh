@@ -3,8 +3,9 @@
 # scratch directory, under a supervisor, with mail sent through it and the
 # results shown.  The scratch directory is left for exploring.
 #
-#   SMTP in (ms-smtpd) -> verify -> clamav (MS_ACTION=clean) -> yara ->
-#   stamp -> relay into $scratch/mail/DOMAIN/USER (maildirs)
+#   SMTP in (ms-smtpd, subscribers checked at RCPT) -> verify -> subscriber
+#   -> clamav (MS_ACTION=clean) -> yara -> stamp -> relay into
+#   $scratch/mail/DOMAIN/USER (maildirs)
 set -eu
 top=${MS_TOP:-$(pwd)}
 bin=$(dirname "$(command -v ms-smtpd)")
@@ -23,6 +24,8 @@ sv=$scratch/sv
 # This demo cleans what ClamAV finds and keeps YARA's default, quarantine.
 mkdir -p "$sv/clamav/env"
 echo clean > "$sv/clamav/env/MS_ACTION"
+# ms-smtpd refuses recipients outside etc/mailscan/subscribers (@example.org).
+echo "$scratch/etc/mailscan/subscribers.cdb" > "$sv/smtpd/env/MS_SUBSCRIBERS"
 
 # Start a supervisor: s6, runit or daemontools, whichever is here.
 if command -v s6-svscan >/dev/null 2>&1; then
@@ -107,7 +110,7 @@ done
 # Let the pipeline settle: nothing left between in/ and out/.
 i=0
 while [ $i -lt 200 ]; do
-	busy=$(find "$scratch/spool/in/new" "$scratch/spool/scan1/new" "$scratch/spool/scan2/new" \
+	busy=$(find "$scratch/spool/in/new" "$scratch/spool/subs/new" "$scratch/spool/scan1/new" "$scratch/spool/scan2/new" \
 		"$scratch/spool/scan3/new" "$scratch/spool/out/new" "$scratch/spool/bounce/new" \
 		-type f 2>/dev/null | wc -l)
 	[ "$busy" -eq 0 ] && break
@@ -159,7 +162,7 @@ for q in "$scratch"/spool/quarantine/new/*; do
 	[ -e "$q" ] || { echo "  (empty)"; break; }
 	printf '  %s  %s\n' "${q##*/}" "$(field Subject "$q")"
 done
-for stage in ms-subscriber ms-notify ms-quarantine; do
+for stage in ms-notify ms-quarantine; do
 	command -v "$stage" >/dev/null 2>&1 || echo "demo: $stage: not yet"
 done
 echo

@@ -156,3 +156,18 @@ table_get(struct table *t, const char *key, size_t klen, char *val, size_t valsz
 	val[vl] = '\0';
 	return 1;
 }
+
+int
+table_has_address(struct table *t, const char *addr, size_t n)
+{
+	char v[8];
+	const char *at;
+	int r;
+
+	if ((r = table_get(t, addr, n, v, sizeof v)) != 0)
+		return r;
+	at = memrchr(addr, '@', n);
+	if (at == NULL || at + 1 == addr + n)
+		return 0;
+	return table_get(t, at, n - (size_t)(at - addr), v, sizeof v);
+}

@@ -33,4 +33,9 @@ void table_close(struct table *t);
  * into val, truncated to valsz - 1), 0 not found, -1 error. */
 int table_get(struct table *t, const char *key, size_t klen, char *val, size_t valsz);
 
+/* Is addr in a table of addresses and "@domain" entries (subscribers)?
+ * The address is looked up whole, then as "@domain".  1 yes, 0 no, -1
+ * error. */
+int table_has_address(struct table *t, const char *addr, size_t n);
+
 #endif
