@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "chain.h"
 #include "diag.h"
 #include "envelope.h"
 #include "header.h"
@@ -36,8 +37,6 @@
 #include "table.h"
 
 #define MAXLINE 1000		/* RFC 5321 4.5.3.1.4/6, with CRLF */
-#define MAXSTAGES 16
-#define MAXARGS 32
 
 struct settings {
 	size_t maxsize;
@@ -46,8 +45,7 @@ struct settings {
 	const char *tlscert, *tlskey;
 	char *queue;		/* $MS_QUEUE, split in place; NULL: in-process */
 	char *queuealt;		/* $MS_QUEUE_ALT */
-	char *chain[MAXSTAGES][MAXARGS + 1], *altchain[MAXSTAGES][MAXARGS + 1];
-	int nstages, nalt;
+	struct chain chain, altchain;
 	const char *badconf;	/* a setting that cannot be used: 421 */
 	const char *subscribers;	/* $MS_SUBSCRIBERS: the table, or NULL */
 	char spooldir[PATH_MAX];
@@ -180,195 +178,34 @@ build(struct session *ss)
 
 /* ---- the MS_QUEUE chain ---- */
 
-/* Split "prog args | prog args | ..." into argv vectors, in place.  The
- * string is configuration, never mail: no quoting, no shell. */
-static int
-split_chain(char *q, char *argvs[][MAXARGS + 1], int *nstages)
-{
-	char *stage, *sp1, *sp2, *w;
-	int n = 0, a;
-
-	for (stage = strtok_r(q, "|", &sp1); stage; stage = strtok_r(NULL, "|", &sp1)) {
-		if (n == MAXSTAGES)
-			return -1;
-		a = 0;
-		for (w = strtok_r(stage, " \t", &sp2); w; w = strtok_r(NULL, " \t", &sp2)) {
-			if (a == MAXARGS)
-				return -1;
-			argvs[n][a++] = w;
-		}
-		if (a == 0)
-			return -1;
-		argvs[n][a] = NULL;
-		n++;
-	}
-	*nstages = n;
-	return n ? 0 : -1;
-}
-
-/* A memory file holding p[0..n), positioned at its start. */
-static int
-memfile(const char *name, const char *p, size_t n)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if ((n && write_all(fd, p, n) < 0) || lseek(fd, 0, SEEK_SET) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Run one stage with in[0..n) on its stdin, its stdout into out, its
- * stderr passed on to ours with the last line kept in why.  stdin is a
- * complete file before the stage starts, so a stage never mistakes a
- * message cut short (ms-smtpd killed, a timeout) for a whole one.
- * Returns its exit code, or 111 for a crash, a timeout (timeout seconds,
- * 0: none) or a failure to run it. */
-static int
-run_stage(char *const argv[], const char *in, size_t n, struct buf *out,
-    char *why, size_t whysz, unsigned timeout)
-{
-	int fin = -1, fout = -1, ferr = -1, pfd = -1, status = 0, code = EX_TEMP;
-	struct pollfd pf;
-	struct msg m;
-	char *nl, *last;
-	pid_t pid;
-
-	snprintf(why, whysz, "%s failed", argv[0]);
-	buf_reset(out);
-	if ((fin = memfile("stdin", in, n)) < 0 ||
-	    (fout = memfd_create("stdout", MFD_CLOEXEC)) < 0 ||
-	    (ferr = memfd_create("stderr", MFD_CLOEXEC)) < 0) {
-		ms_warnsys("unable to make memory files for %s", argv[0]);
-		goto out;
-	}
-	if ((pid = fork()) < 0) {
-		ms_warnsys("unable to fork for %s", argv[0]);
-		goto out;
-	}
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		alarm(0);
-		if (dup2(fin, 0) < 0 || dup2(fout, 1) < 0 || dup2(ferr, 2) < 0)
-			_exit(EX_TEMP);
-		execvp(argv[0], argv);
-		ms_warnsys("unable to run %s", argv[0]);
-		_exit(EX_TEMP);
-	}
-	/* Wait for it, no longer than timeout. */
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pfd >= 0 && timeout) {
-		pf.fd = pfd;
-		pf.events = POLLIN;
-		while (poll(&pf, 1, (int)(timeout > INT_MAX / 1000 ? INT_MAX : timeout * 1000)) < 0 &&
-		    errno == EINTR)
-			;
-		if (!(pf.revents & POLLIN)) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			snprintf(why, whysz, "%s timed out after %u seconds", argv[0], timeout);
-			goto out;
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			goto out;
-	/* Its stderr: passed on, the last line kept. */
-	if (lseek(ferr, 0, SEEK_SET) == 0 && msg_load(ferr, 1 << 20, &m) == 0) {
-		if (m.len) {
-			(void)!write_all(2, m.p, m.len);
-			while (m.len && m.p[m.len - 1] == '\n')
-				m.len--;
-			last = m.p;
-			for (nl = m.p; (nl = memchr(nl, '\n', m.len - (size_t)(nl - m.p))) != NULL; nl++)
-				last = nl + 1;
-			if (m.len > (size_t)(last - m.p)) {
-				size_t l = m.len - (size_t)(last - m.p);
-				if (l >= whysz)
-					l = whysz - 1;
-				memcpy(why, last, l);
-				why[l] = '\0';
-			}
-		}
-		msg_free(&m);
-	}
-	if (!WIFEXITED(status)) {
-		snprintf(why, whysz, "%s crashed (signal %d)", argv[0],
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		goto out;
-	}
-	code = WEXITSTATUS(status);
-	if (code == EX_PASS || code == EX_ALT) {
-		if (lseek(fout, 0, SEEK_SET) < 0 || msg_load(fout, SIZE_MAX, &m) < 0) {
-			snprintf(why, whysz, "unable to read the output of %s", argv[0]);
-			code = EX_TEMP;
-			goto out;
-		}
-		if (buf_add(out, m.p, m.len) < 0)
-			code = EX_TEMP;
-		msg_free(&m);
-	}
-	/* "PROG: fatal: reason" -> "reason" */
-	{
-		char *f = strstr(why, ": fatal: ");
-		if (f)
-			memmove(why, f + 9, strlen(f + 9) + 1);
-	}
-out:
-	if (fin >= 0) close(fin);
-	if (fout >= 0) close(fout);
-	if (ferr >= 0) close(ferr);
-	if (pfd >= 0) close(pfd);
-	return code;
-}
-
 /* Hand the message to the chain; 0, 100 or 111 as the reply should be. */
 static int
 run_chain(struct session *ss, char *why, size_t whysz)
 {
 	struct settings *s = ss->s;
-	struct buf a = BUF_INIT, b = BUF_INIT, *cur = &ss->out, *next = &a;
-	int i, code = EX_PASS;
+	struct chain_opts o = { .timeout = s->queuetime };
+	struct buf out = BUF_INIT, alt = BUF_INIT;
+	int code, at;
 
-	for (i = 0; i < s->nstages; i++) {
-		code = run_stage(s->chain[i], cur->p, cur->len, next, why, whysz, s->queuetime);
-		if (code != EX_PASS)
-			break;
-		cur = next;
-		next = next == &a ? &b : &a;
-	}
+	code = chain_run(&s->chain, ss->out.p, ss->out.len, &o, &out, why, whysz, &at);
 	if (code == EX_PASS)
 		snprintf(why, whysz, "queued by MS_QUEUE");
-	else if (code == EX_DONE)
-		code = EX_PASS;
-	else if (code == EX_ALT && s->nalt == 0) {
-		ms_info("%s: %s", s->chain[i][0], why);
+	else if (code == EX_ALT && s->altchain.n == 0) {
+		ms_info("%s: %s", s->chain.argv[at][0], why);
 		snprintf(why, whysz, "5.7.1 message refused");
 		code = EX_PERM;
 	} else if (code == EX_ALT) {
 		/* the alternate chain takes what the stage wrote */
-		cur = next;
-		next = next == &a ? &b : &a;
-		for (i = 0; i < s->nalt; i++) {
-			code = run_stage(s->altchain[i], cur->p, cur->len, next, why, whysz,
-			    s->queuetime);
-			if (code != EX_PASS)
-				break;
-			cur = next;
-			next = next == &a ? &b : &a;
-		}
+		code = chain_run(&s->altchain, out.p, out.len, &o, &alt, why, whysz, &at);
 		if (code == EX_PASS)
 			snprintf(why, whysz, "queued by MS_QUEUE_ALT");
-		if (code == EX_DONE)
-			code = EX_PASS;
 	}
+	if (code == EX_DONE)
+		code = EX_PASS;
 	if (code != EX_PASS && code != EX_PERM)
 		code = EX_TEMP;
-	buf_free(&a);
-	buf_free(&b);
+	buf_free(&out);
+	buf_free(&alt);
 	return code;
 }
 
@@ -717,7 +554,8 @@ session(struct session *ss)
 
 	if (ss->s->badconf) {
 		ms_warn("%s is malformed (more than %d stages, more than %d words in one, "
-		    "or an empty one): refusing mail", ss->s->badconf, MAXSTAGES, MAXARGS);
+		    "or an empty one): refusing mail", ss->s->badconf, CHAIN_MAXSTAGES,
+		    CHAIN_MAXARGS);
 		reply(ss, "421 4.3.5 mail system configuration error, try again later");
 		flush(ss);
 		return;
@@ -782,8 +620,6 @@ session(struct session *ss)
 	}
 }
 
-static int split_chain(char *, char *[][MAXARGS + 1], int *);
-
 static void
 settings(struct settings *s)
 {
@@ -830,9 +666,9 @@ settings(struct settings *s)
 		ms_fatalsys("unable to copy MS_QUEUE");
 	if ((q = cfg_str("MS_QUEUE_ALT", NULL)) != NULL && (s->queuealt = strdup(q)) == NULL)
 		ms_fatalsys("unable to copy MS_QUEUE_ALT");
-	if (s->queue && split_chain(s->queue, s->chain, &s->nstages) < 0)
+	if (s->queue && chain_parse(&s->chain, s->queue) < 0)
 		s->badconf = "MS_QUEUE";
-	if (s->queuealt && split_chain(s->queuealt, s->altchain, &s->nalt) < 0)
+	if (s->queuealt && chain_parse(&s->altchain, s->queuealt) < 0)
 		s->badconf = "MS_QUEUE_ALT";
 	if (cfg_spooldir(s->spooldir, sizeof s->spooldir, "in") < 0)
 		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
