@@ -24,6 +24,8 @@ sv=$scratch/sv
 # This demo cleans what ClamAV finds and keeps YARA's default, quarantine.
 mkdir -p "$sv/clamav/env"
 echo clean > "$sv/clamav/env/MS_ACTION"
+# The admin hears of every finding.
+echo postmaster@example.org > "$sv/.env/MS_ADMIN"
 # ms-smtpd refuses recipients outside etc/mailscan/subscribers (@example.org).
 echo "$scratch/etc/mailscan/subscribers.cdb" > "$sv/smtpd/env/MS_SUBSCRIBERS"
 
@@ -111,7 +113,8 @@ done
 i=0
 while [ $i -lt 200 ]; do
 	busy=$(find "$scratch/spool/in/new" "$scratch/spool/subs/new" "$scratch/spool/scan1/new" "$scratch/spool/scan2/new" \
-		"$scratch/spool/scan3/new" "$scratch/spool/out/new" "$scratch/spool/bounce/new" \
+		"$scratch/spool/scan3/new" "$scratch/spool/notify/new" "$scratch/spool/held/new" \
+		"$scratch/spool/out/new" "$scratch/spool/bounce/new" \
 		-type f 2>/dev/null | wc -l)
 	[ "$busy" -eq 0 ] && break
 	i=$((i + 1)); sleep 0.1
@@ -157,13 +160,10 @@ if [ -n "$first" ]; then
 	sed -n '/^X-Mailscan-Status:/,/^[^ \t]/p' "$first" | sed '$d' | sed 's/^/  /'
 fi
 echo
-echo "the quarantine ($scratch/spool/quarantine/new):"
-for q in "$scratch"/spool/quarantine/new/*; do
-	[ -e "$q" ] || { echo "  (empty)"; break; }
-	printf '  %s  %s\n' "${q##*/}" "$(field Subject "$q")"
-done
-for stage in ms-notify ms-quarantine; do
-	command -v "$stage" >/dev/null 2>&1 || echo "demo: $stage: not yet"
-done
+echo "ms-quarantine list:"
+MS_SPOOL=$scratch/spool ms-quarantine list | sed 's/^/  /'
+echo
+n=$(ls "$scratch"/mail/example.org/postmaster/new 2>/dev/null | wc -l)
+echo "notices to postmaster@example.org: $n (in $scratch/mail/example.org/postmaster)"
 echo
 echo "demo: stopping the services; the spools, mail and logs stay in $scratch"
