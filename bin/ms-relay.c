@@ -558,11 +558,9 @@ make_dsn(struct relay *rc, const struct envelope *e, struct rcpt *r, size_t nr,
 {
 	char date[64], bnd[64], st[16], safe[450];
 	time_t now = time(NULL);
-	struct tm tm;
 	size_t i, hend = hdr_end(msg, len);
 
-	localtime_r(&now, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	hdr_date(date, sizeof date);
 	snprintf(bnd, sizeof bnd, "%lld.%u/%s", (long long)now, arc4random(), rc->host);
 	if (buf_printf(out, "Return-Path: <>\nX-Mailscan-Rcpt: <%s>\n", e->sender) < 0 ||
 	    buf_printf(out, "From: Mail Delivery System <MAILER-DAEMON@%s>\n"

@@ -123,57 +123,32 @@ reset(struct session *ss)
 	ss->inmail = 0;
 }
 
-static const char *
-timestamp(char *buf, size_t n)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	strftime(buf, n, "%a, %d %b %Y %H:%M:%S %z", &tm);
-	return buf;
-}
-
-/* The incoming fields that must not come from outside. */
-static int
-drop_field(const struct hdr *h, void *arg)
-{
-	(void)arg;
-	if (hdr_is(h, "Return-Path"))
-		return 1;
-	return hdr_has_prefix(h, "X-Mailscan-") && !hdr_is(h, "X-Mailscan-Status");
-}
 
 /* The spool file: envelope block, Received:, the filtered message. */
 static int
 build(struct session *ss)
 {
 	struct settings *s = ss->s;
+	struct buf rcvd = BUF_INIT;
 	char host[300], date[64];
+	int r = -1;
 
 	buf_reset(&ss->out);
-	if (env_write(&ss->env, &ss->out) < 0)
-		return -1;
 	ms_sanitize(host, sizeof host, s->remotehost, strlen(s->remotehost));
-	if (buf_printf(&ss->out, "Received: from %s (%s [%s])\n\tby %s (mailscan) with %s",
+	if (buf_printf(&rcvd, "Received: from %s (%s [%s])\n\tby %s (mailscan) with %s",
 	    ss->helo[0] ? ss->helo : "unknown", host, s->remoteip, s->hostname,
 	    ss->tls ? "ESMTPS" : ss->esmtp ? "ESMTP" : "SMTP") < 0)
-		return -1;
+		goto out;
 	if (ss->env.nrcpt == 1 &&
-	    buf_printf(&ss->out, "\n\tfor <%s>", ss->env.rcpt[0]) < 0)
-		return -1;
-	if (buf_printf(&ss->out, ";\n\t%s\n", timestamp(date, sizeof date)) < 0)
-		return -1;
-	/* Data that starts with white space has no header (a continuation
-	 * of nothing): an empty line keeps it from folding into our
-	 * Received: and makes it the body, as hdr_filter() below sees it. */
-	if (ss->data.len && (ss->data.p[0] == ' ' || ss->data.p[0] == '\t') &&
-	    buf_addc(&ss->out, '\n') < 0)
-		return -1;
-	if (hdr_filter(ss->data.p ? ss->data.p : "", ss->data.len, drop_field, NULL,
-	    &ss->out) < 0)
-		return -1;
-	return 0;
+	    buf_printf(&rcvd, "\n\tfor <%s>", ss->env.rcpt[0]) < 0)
+		goto out;
+	if (buf_printf(&rcvd, ";\n\t%s\n", hdr_date(date, sizeof date)) < 0 ||
+	    buf_cstr(&rcvd) == NULL)
+		goto out;
+	r = env_accept(&ss->env, rcvd.p, ss->data.p, ss->data.len, &ss->out);
+out:
+	buf_free(&rcvd);
+	return r;
 }
 
 /* ---- the MS_QUEUE chain ---- */

@@ -307,3 +307,24 @@ env_write(const struct envelope *e, struct buf *out)
 			return -1;
 	return 0;
 }
+
+/* The fields that must not come from outside. */
+static int
+foreign(const struct hdr *h, void *arg)
+{
+	(void)arg;
+	if (hdr_is(h, "Return-Path"))
+		return 1;
+	return hdr_has_prefix(h, "X-Mailscan-") && !hdr_is(h, "X-Mailscan-Status");
+}
+
+int
+env_accept(const struct envelope *e, const char *received, const char *msg,
+    size_t n, struct buf *out)
+{
+	if (env_write(e, out) < 0 || buf_adds(out, received) < 0)
+		return -1;
+	if (n && (msg[0] == ' ' || msg[0] == '\t') && buf_addc(out, '\n') < 0)
+		return -1;
+	return hdr_filter(msg ? msg : "", n, foreign, NULL, out) < 0 ? -1 : 0;
+}

@@ -67,6 +67,15 @@ const char *env_get(const struct envelope *e, const char *name);
  * longer than ENV_MAXADDR? */
 int env_addr_ok(const char *a, size_t n);
 
+/* A message arriving from outside (SMTP, POP3) as a spool file: the
+ * block, the trace field received (a whole "Received: ...\n" field), then
+ * msg[0..n) without the fields that only mailscan may write (Return-Path
+ * and X-Mailscan-*, except the signed X-Mailscan-Status).  A message that
+ * starts with white space has no header; an empty line then keeps its
+ * first line from folding into the trace field. */
+int env_accept(const struct envelope *e, const char *received, const char *msg,
+    size_t n, struct buf *out);
+
 /* Append the block to out (no Return-Path when there is no sender). */
 int env_write(const struct envelope *e, struct buf *out);
 

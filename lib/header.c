@@ -1,6 +1,7 @@
 /* header: see header.h */
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "buf.h"
 #include "header.h"
@@ -156,4 +157,16 @@ hdr_filter(const char *p, size_t n,
 	if (buf_add(out, p + keep, n - keep) < 0)
 		return -1;
 	return dropped;
+}
+
+char *
+hdr_date(char *buf, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	if (strftime(buf, n, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0 && n)
+		buf[0] = '\0';
+	return buf;
 }

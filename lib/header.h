@@ -52,4 +52,8 @@ int hdr_unfold(const struct hdr *h, struct buf *out);
 long hdr_filter(const char *p, size_t n,
     int (*drop)(const struct hdr *, void *), void *arg, struct buf *out);
 
+/* The current local time as a Date: value (RFC 5322 3.3), in buf.
+ * Returns buf. */
+char *hdr_date(char *buf, size_t n);
+
 #endif

@@ -11,8 +11,7 @@
 
 #include "maildir.h"
 
-/* mkdir -p */
-static int
+int
 mkdir_p(const char *path, mode_t mode)
 {
 	char p[PATH_MAX], *s;

@@ -8,6 +8,7 @@
 #ifndef MS_MAILDIR_H
 #define MS_MAILDIR_H
 
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include <limits.h>
@@ -24,6 +25,8 @@ struct maildir {
 #define MD_NOSYNC 2	/* maildir_put: leave the fsync of new/ to maildir_sync() */
 
 int maildir_open(struct maildir *md, const char *path, int flags);
+/* mkdir -p: path and its missing parents, each with mode. */
+int mkdir_p(const char *path, mode_t mode);
 void maildir_close(struct maildir *md);
 
 /* A new unique name "time.M<usec>P<pid>Q<seq>.host" (host with '/' and

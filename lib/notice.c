@@ -78,15 +78,13 @@ notice_send(const char *spooldir, const char *host, char *const *to, size_t nto,
 	struct buf m = BUF_INIT;
 	struct maildir md;
 	struct iovec iov;
-	struct tm tm;
 	time_t now = time(NULL);
 	size_t i;
 	int r = -1, e;
 
 	if (nto == 0)
 		return 0;
-	localtime_r(&now, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	hdr_date(date, sizeof date);
 	ms_sanitize(safe, sizeof safe, subject, strlen(subject));
 	if (buf_adds(&m, "Return-Path: <>\n") < 0)
 		goto out;
