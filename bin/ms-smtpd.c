@@ -158,12 +158,20 @@ static int
 run_chain(struct session *ss, char *why, size_t whysz)
 {
 	struct settings *s = ss->s;
-	struct chain_opts o = { .timeout = s->queuetime };
+	struct chain_opts o = { .timeout = s->queuetime, .maxout = s->maxsize + (1 << 20) };
 	struct buf out = BUF_INIT, alt = BUF_INIT;
 	int code, at;
 
 	code = chain_run(&s->chain, ss->out.p, ss->out.len, &o, &out, why, whysz, &at);
-	if (code == EX_PASS)
+	if (code == EX_PASS && out.len) {
+		/* A last stage that writes the message out has not queued it
+		 * (MS_QUEUE="cat"): saying 250 would lose it. */
+		ms_warn("the last stage of MS_QUEUE, %s, wrote the message to its output "
+		    "instead of queueing it: end the chain with ms-queue", at >= 0 ?
+		    s->chain.argv[s->chain.n - 1][0] : "?");
+		snprintf(why, whysz, "last stage did not queue the message");
+		code = EX_TEMP;
+	} else if (code == EX_PASS)
 		snprintf(why, whysz, "queued by MS_QUEUE");
 	else if (code == EX_ALT && s->altchain.n == 0) {
 		ms_info("%s: %s", s->chain.argv[at][0], why);
@@ -177,8 +185,16 @@ run_chain(struct session *ss, char *why, size_t whysz)
 	}
 	if (code == EX_DONE)
 		code = EX_PASS;
-	if (code != EX_PASS && code != EX_PERM)
+	if (code != EX_PASS && code != EX_PERM) {
+		/* The client hears a stage's reason only when the stage meant
+		 * it for a client (an x.y.z code of class 4); the rest is
+		 * logged: paths and system errors are not its business. */
+		if (!(why[0] == '4' && why[1] == '.')) {
+			ms_warn("deferred by the chain: %s", why);
+			snprintf(why, whysz, "4.3.0 temporary failure, try again later");
+		}
 		code = EX_TEMP;
+	}
 	buf_free(&out);
 	buf_free(&alt);
 	return code;
@@ -581,7 +597,9 @@ session(struct session *ss)
 			reply(ss, "252 2.0.0 cannot VRFY, but will take a message for this address");
 			break;
 		case SMTP_HELP:
-			reply(ss, "214 2.0.0 see RFC 5321; commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS");
+			reply(ss, ss->s->tlscert && !ss->tls ?
+			    "214 2.0.0 see RFC 5321; commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS" :
+			    "214 2.0.0 see RFC 5321; commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
 			break;
 		case SMTP_STARTTLS: smtp_starttls(ss); break;
 		case SMTP_QUIT:

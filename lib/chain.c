@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -128,15 +129,27 @@ chain_stage(char *const argv[], const char *in, size_t n,
 		ms_warnsys("unable to run %s", argv[0]);
 		_exit(EX_TEMP);
 	}
-	/* Wait for it, no longer than timeout. */
+	/* Wait for it, no longer than timeout: on its pidfd, or where there
+	 * is none (kernels before 5.3), by polling waitpid. */
 	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pfd >= 0 && timeout) {
-		pf.fd = pfd;
-		pf.events = POLLIN;
-		while (poll(&pf, 1, (int)(timeout > INT_MAX / 1000 ? INT_MAX : timeout * 1000)) < 0 &&
-		    errno == EINTR)
-			;
-		if (!(pf.revents & POLLIN)) {
+	if (timeout) {
+		time_t end = time(NULL) + (time_t)timeout;
+		int done = 0;
+		while (!done && time(NULL) < end) {
+			if (pfd >= 0) {
+				pf.fd = pfd;
+				pf.events = POLLIN;
+				long left = (long)(end - time(NULL));
+				if (poll(&pf, 1, (int)(left > INT_MAX / 1000 ? INT_MAX : left * 1000)) > 0)
+					done = 1;
+			} else {
+				pid_t w = waitpid(pid, &status, WNOHANG);
+				if (w == pid)
+					goto reaped;
+				usleep(20000);
+			}
+		}
+		if (!done) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			snprintf(why, whysz, "%s timed out after %u seconds", argv[0], timeout);
@@ -146,6 +159,7 @@ chain_stage(char *const argv[], const char *in, size_t n,
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			goto out;
+reaped:
 	/* Its stderr: passed on, the last line kept. */
 	if (lseek(ferr, 0, SEEK_SET) == 0 && msg_load(ferr, 1 << 20, &m) == 0) {
 		if (m.len) {
@@ -172,8 +186,10 @@ chain_stage(char *const argv[], const char *in, size_t n,
 	}
 	code = WEXITSTATUS(status);
 	if (code == EX_PASS || code == EX_ALT) {
-		if (lseek(fout, 0, SEEK_SET) < 0 || msg_load(fout, SIZE_MAX, &m) < 0) {
-			snprintf(why, whysz, "unable to read the output of %s", argv[0]);
+		if (lseek(fout, 0, SEEK_SET) < 0 ||
+		    msg_load(fout, o->maxout ? o->maxout : SIZE_MAX, &m) < 0) {
+			snprintf(why, whysz, "unable to read the output of %s: %s", argv[0],
+			    errno == EMSGSIZE ? "larger than allowed" : strerror(errno));
 			code = EX_TEMP;
 			goto out;
 		}

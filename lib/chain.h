@@ -28,6 +28,7 @@ struct chain {
 
 struct chain_opts {
 	unsigned timeout;	/* seconds per stage; 0: none */
+	size_t maxout;		/* most output kept from a stage; more is a failure */
 	int setids;		/* run the stages as uid/gid (we are root) */
 	uid_t uid;
 	gid_t gid;

@@ -19,23 +19,41 @@ mkspool() {
 	mkdir -p "$MS_SPOOL/in/tmp" "$MS_SPOOL/in/new" "$MS_SPOOL/in/cur"
 }
 
-# start_bg CMD...: run CMD in the background, stderr appended to
-# $BATS_TEST_TMPDIR/server.log, stdout to $BATS_TEST_TMPDIR/bg.out unless
-# BG_STDOUT names another file.  Sets BGPID and records it for stop_servers.
-# Call it directly, not through run: run's subshell would lose the PID.
+# start_bg CMD...: run CMD in the background with the caller's stdin,
+# stderr appended to $BATS_TEST_TMPDIR/server.log, stdout to
+# $BATS_TEST_TMPDIR/bg.out unless BG_STDOUT names another file.  Sets BGPID
+# and records it for stop_servers.  Call it directly, not through run:
+# run's subshell would lose the PID.
 start_bg() {
-	"$@" >"${BG_STDOUT:-$BATS_TEST_TMPDIR/bg.out}" \
-	    2>>"$BATS_TEST_TMPDIR/server.log" </dev/null 3>&- &
+	"$@" <&0 >"${BG_STDOUT:-$BATS_TEST_TMPDIR/bg.out}" \
+	    2>>"$BATS_TEST_TMPDIR/server.log" 3>&- &
 	BGPID=$!
 	echo "$BGPID" >>"$BATS_TEST_TMPDIR/pids"
 }
 
+# alive PID: is PID running (not gone, not a zombie waiting to be reaped)?
+alive() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
+}
+
 # stop_bg PID [SIGNAL]: send SIGNAL (default TERM) to a process start_bg
 # started, wait for it and set BGSTATUS to its exit status; it is then
-# forgotten, so that stop_servers never signals a reused PID.
+# forgotten, so that stop_servers never signals a reused PID.  A process
+# still running after 20 s is killed and the test fails.
 stop_bg() {
-	local pid=$1
-	kill -"${2:-TERM}" "$pid"
+	local pid=$1 i
+	kill -"${2:-TERM}" "$pid" 2>/dev/null || true	# it may be gone already
+	for (( i = 0; i < 200; i++ )); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	if alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null || true
+		fail "stop_bg: $pid still running 20 s after SIG${2:-TERM}"
+	fi
 	BGSTATUS=0
 	wait "$pid" || BGSTATUS=$?
 	sed -i "/^$pid\$/d" "$BATS_TEST_TMPDIR/pids"
@@ -52,18 +70,19 @@ start_tcpserver() {
 	export PORT
 }
 
-# stop_servers: SIGTERM every process start_bg started, then wait for each.
+# stop_servers: SIGTERM every process start_bg started and still running,
+# SIGKILL after 5 s, and reap them.
 stop_servers() {
-	local pid n
+	local pid i
 	[ -f "$BATS_TEST_TMPDIR/pids" ] || return 0
 	while read -r pid; do
 		kill -TERM "$pid" 2>/dev/null || continue
-		wait "$pid" 2>/dev/null || true
-		for n in $(seq 50); do	# not our child after all: poll
-			kill -0 "$pid" 2>/dev/null || break
+		for (( i = 0; i < 50; i++ )); do
+			alive "$pid" || break
 			sleep 0.1
 		done
 		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 	done <"$BATS_TEST_TMPDIR/pids"
 	rm -f "$BATS_TEST_TMPDIR/pids"
 }
@@ -85,18 +104,23 @@ msg() {
 }
 
 # wait_for CMD...: retry CMD every 0.1 s until it succeeds; fail the test
-# after WAIT_TIMEOUT seconds (default 10).
+# when it has not after WAIT_TIMEOUT seconds (default 10).
 wait_for() {
-	local i tries=$(( ${WAIT_TIMEOUT:-10} * 10 ))
-	for (( i = 0; i < tries; i++ )); do
-		"$@" && return 0
+	local end=$(( SECONDS + ${WAIT_TIMEOUT:-10} ))
+	until "$@"; do
+		(( SECONDS < end )) ||
+		    fail "wait_for: still false after ${WAIT_TIMEOUT:-10} s: $*"
 		sleep 0.1
 	done
-	fail "wait_for: still false after ${WAIT_TIMEOUT:-10} s: $*"
 }
 
 # count_files DIR: the number of regular files in DIR (which must exist).
 count_files() {
 	[ -d "$1" ] || { echo "count_files: no directory $1" >&2; return 1; }
 	find "$1" -mindepth 1 -maxdepth 1 -type f -printf . | wc -c
+}
+
+# has_files DIR N: does DIR hold exactly N regular files?  (for wait_for)
+has_files() {
+	[ "$(count_files "$1")" -eq "$2" ]
 }
