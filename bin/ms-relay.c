@@ -30,6 +30,7 @@
 #include "control.h"
 #include "diag.h"
 #include "dns.h"
+#include "dsn.h"
 #include "envelope.h"
 #include "header.h"
 #include "maildir.h"
@@ -55,6 +56,7 @@ struct relay {
 	struct tls_config *tls_opp, *tls_verify;
 	char host[256];
 	unsigned lifetime, connect_timeout, scale;
+	const char *route;	/* $MS_ROUTE */
 };
 
 struct route {
@@ -74,6 +76,10 @@ lookup_route(struct relay *rc, struct rcpt *r)
 	int found = 0;
 
 	strlcpy(r->route, "mx", sizeof r->route);
+	if (rc->route) {	/* MS_ROUTE: one route for every recipient */
+		strlcpy(r->route, rc->route, sizeof r->route);
+		return;
+	}
 	if (!rc->have_routes)
 		return;
 	table_refresh(&rc->routes);
@@ -176,14 +182,6 @@ group_state(struct rcpt **g, size_t n, enum rstate st, const char *why)
 
 /* ---- SMTP ---- */
 
-static int
-has8bit(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)p[i] & 0x80)
-			return 1;
-	return 0;
-}
 
 /* One SMTP transaction at one address.  Returns 1 when the outcome is
  * final for this message at this destination, 0 when the next address
@@ -194,10 +192,10 @@ smtp_try(struct relay *rc, const struct route *rt, const char *tlsname,
     size_t n, const char *msg, size_t len, int notls)
 {
 	struct smtpc c = { .scale = rc->scale };
+	struct smtpc_rcpt *sr;
 	char why[600];
-	size_t i, accepted = 0;
-	int code, pipelined;
-	int *rcode;
+	size_t i;
+	int code, final;
 
 	code = smtpc_open(&c, a, rc->connect_timeout);
 	if (code < 0) {
@@ -229,83 +227,20 @@ smtp_try(struct relay *rc, const struct route *rt, const char *tlsname,
 		smtpc_close(&c);
 		return 0;
 	}
-	if ((c.caps & SMTPC_SIZE) && c.maxsize && len > c.maxsize) {
-		snprintf(why, sizeof why, "%s: 5.3.4 message too big for the server (%llu)",
-		    c.peer, c.maxsize);
-		group_state(g, n, R_PERM, why);
-		smtpc_close(&c);
-		return 1;
-	}
-	pipelined = (c.caps & SMTPC_PIPELINING) != 0;
-	if ((rcode = calloc(n, sizeof *rcode)) == NULL) {
+	if ((sr = calloc(n, sizeof *sr)) == NULL) {
 		group_state(g, n, R_TEMP, "out of memory");
 		smtpc_close(&c);
 		return 1;
 	}
-	smtpc_send(&c, !pipelined, "MAIL FROM:<%s>%s%s", e->sender,
-	    (c.caps & SMTPC_SIZE) ? "" : "",
-	    ((c.caps & SMTPC_8BITMIME) && has8bit(msg, len)) ? " BODY=8BITMIME" : "");
-	if (!pipelined && (code = smtpc_reply(&c, SMTPC_T_MAIL)) / 100 != 2) {
-		free(rcode);
-		goto temp_or_perm_all;
-	}
-	for (i = 0; i < n; i++) {
-		smtpc_send(&c, !pipelined, "RCPT TO:<%s>", g[i]->addr);
-		if (!pipelined) {
-			rcode[i] = smtpc_reply(&c, SMTPC_T_RCPT);
-			snprintf(g[i]->why, sizeof g[i]->why, "%s: %s", c.peer, c.reply);
-		}
-	}
-	if (pipelined) {
-		smtpc_send(&c, 1, "DATA");
-		if ((code = smtpc_reply(&c, SMTPC_T_MAIL)) / 100 != 2) {
-			for (i = 0; i < n; i++)
-				smtpc_reply(&c, SMTPC_T_RCPT);
-			smtpc_reply(&c, SMTPC_T_DATA);
-			free(rcode);
-			goto temp_or_perm_all;
-		}
-		for (i = 0; i < n; i++) {
-			rcode[i] = smtpc_reply(&c, SMTPC_T_RCPT);
-			snprintf(g[i]->why, sizeof g[i]->why, "%s: %s", c.peer, c.reply);
-		}
-	}
-	for (i = 0; i < n; i++) {
-		if (rcode[i] / 100 == 2)
-			accepted++;
-		else if (rcode[i] / 100 == 5)
-			g[i]->state = R_PERM;
-		else
-			g[i]->state = R_TEMP;
-	}
-	if (!pipelined && accepted)
-		smtpc_send(&c, 1, "DATA");
-	if (accepted || pipelined)
-		code = smtpc_reply(&c, SMTPC_T_DATA);
-	if (accepted == 0) {
-		free(rcode);
-		smtpc_close(&c);
-		return 1;
-	}
-	if (code != 354) {
-		free(rcode);
-		snprintf(why, sizeof why, "%s: %s", c.peer, c.reply);
-		for (i = 0; i < n; i++)
-			if (g[i]->state == R_PENDING)
-				set_state(g[i], code / 100 == 5 ? R_PERM : R_TEMP, "%s", why);
-		smtpc_close(&c);
-		return 1;
-	}
-	code = smtpc_data(&c, msg, len);
-	snprintf(why, sizeof why, "%s: %s", c.peer, c.reply);
 	for (i = 0; i < n; i++)
-		if (g[i]->state == R_PENDING)
-			set_state(g[i], code / 100 == 2 ? R_DONE : code / 100 == 5 ? R_PERM : R_TEMP,
-			    "%s", why);
-	free(rcode);
+		sr[i].addr = g[i]->addr;
+	final = smtpc_transaction(&c, e->sender, sr, n, msg, len);
+	for (i = 0; i < n; i++)
+		set_state(g[i], sr[i].code / 100 == 2 ? R_DONE : sr[i].code / 100 == 5 ? R_PERM :
+		    R_TEMP, "%s", sr[i].why);
+	free(sr);
 	smtpc_close(&c);
-	/* a connection lost during data: another address may do better */
-	return code >= 0;
+	return final;
 
 temp_or_perm_all:
 	snprintf(why, sizeof why, "%s: %s", c.peer, c.reply);
@@ -521,114 +456,47 @@ deliver_hold(const char *domain, const struct envelope *e, struct rcpt **g, size
 	env_free(&he);
 }
 
-/* ---- delivery status notifications (RFC 3464) ---- */
+/* ---- delivery status notifications ---- */
 
-static void
-enhanced(const char *why, char *st, size_t stsz, int perm)
+/* The recipients that failed for good, for lib/dsn. */
+static struct dsn_failure *
+failures(struct rcpt *r, size_t nr, size_t *nf)
 {
-	const char *p = why;
+	struct dsn_failure *f = calloc(nr ? nr : 1, sizeof *f);
+	size_t i;
 
-	/* the first "d.d.d" in the text, else a generic one */
-	for (; *p; p++) {
-		if ((p[0] == '4' || p[0] == '5') && p[1] == '.' && isdigit((unsigned char)p[2]) &&
-		    (p == why || p[-1] == ' ')) {
-			size_t l = strspn(p, "0123456789.");
-			if (l < stsz && l >= 5) {
-				memcpy(st, p, l);
-				st[l] = '\0';
-				st[0] = perm ? '5' : st[0];
-				return;
-			}
+	*nf = 0;
+	for (i = 0; f && i < nr; i++)
+		if (r[i].state == R_PERM) {
+			f[*nf].addr = r[i].addr;
+			f[*nf].why = r[i].why;
+			(*nf)++;
 		}
-	}
-	strlcpy(st, perm ? "5.0.0" : "4.0.0", stsz);
+	return f;
 }
 
-static int
-drop_env(const struct hdr *h, void *arg)
-{
-	(void)h;
-	(void)arg;
-	return 0;
-}
-
-static int
-make_dsn(struct relay *rc, const struct envelope *e, struct rcpt *r, size_t nr,
-    const char *msg, size_t len, struct buf *out)
-{
-	char date[64], bnd[64], st[16], safe[450];
-	time_t now = time(NULL);
-	size_t i, hend = hdr_end(msg, len);
-
-	hdr_date(date, sizeof date);
-	snprintf(bnd, sizeof bnd, "%lld.%u/%s", (long long)now, arc4random(), rc->host);
-	if (buf_printf(out, "Return-Path: <>\nX-Mailscan-Rcpt: <%s>\n", e->sender) < 0 ||
-	    buf_printf(out, "From: Mail Delivery System <MAILER-DAEMON@%s>\n"
-	    "To: <%s>\nSubject: Undelivered Mail Returned to Sender\nDate: %s\n"
-	    "Message-ID: <%lld.%u.dsn@%s>\nAuto-Submitted: auto-replied\n"
-	    "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status;\n"
-	    "\tboundary=\"%s\"\n\n"
-	    "This is a MIME-encapsulated message.\n\n--%s\n"
-	    "Content-Type: text/plain; charset=us-ascii\n\n"
-	    "This is the mail system at %s.\n\n"
-	    "Your message could not be delivered to the recipients below.\n"
-	    "The headers of your message are attached; its body is not.\n\n",
-	    rc->host, e->sender, date, (long long)now, arc4random(), rc->host, bnd, bnd,
-	    rc->host) < 0)
-		return -1;
-	for (i = 0; i < nr; i++) {
-		if (r[i].state != R_PERM)
-			continue;
-		ms_sanitize(safe, sizeof safe, r[i].why, strlen(r[i].why));
-		if (buf_printf(out, "<%s>: %s\n", r[i].addr, safe) < 0)
-			return -1;
-	}
-	if (buf_printf(out, "\n--%s\nContent-Type: message/delivery-status\n\n"
-	    "Reporting-MTA: dns; %s\n", bnd, rc->host) < 0)
-		return -1;
-	for (i = 0; i < nr; i++) {
-		if (r[i].state != R_PERM)
-			continue;
-		ms_sanitize(safe, sizeof safe, r[i].why, strlen(r[i].why));
-		enhanced(r[i].why, st, sizeof st, 1);
-		if (buf_printf(out, "\nFinal-Recipient: rfc822; %s\nAction: failed\n"
-		    "Status: %s\nDiagnostic-Code: smtp; %s\n", r[i].addr, st, safe) < 0)
-			return -1;
-	}
-	if (buf_printf(out, "\n--%s\nContent-Type: text/rfc822-headers\n\n", bnd) < 0)
-		return -1;
-	/* the headers only: never an infected part */
-	if (hdr_filter(msg, hend, drop_env, NULL, out) < 0)
-		return -1;
-	if (out->len && out->p[out->len - 1] != '\n' && buf_addc(out, '\n') < 0)
-		return -1;
-	return buf_printf(out, "\n--%s--\n", bnd);
-}
-
-/* Queue a DSN for the permanent failures into the relay's own spool. */
+/* Queue a DSN for the permanent failures: into -o when given, else into
+ * the relay's own spool (filter mode: $MS_SPOOL/out). */
 static int
 queue_dsn(struct relay *rc, struct job *job, const struct envelope *e, struct rcpt *r,
     size_t nr, const char *msg, size_t len, char *name, size_t namesz)
 {
 	char dir[PATH_MAX];
-	struct buf d = BUF_INIT;
-	struct maildir md;
-	struct iovec iov;
-	int ok;
+	struct dsn_failure *f;
+	size_t nf;
+	int ret;
 
-	if (job->spool)
+	if (job->outspool)
+		strlcpy(dir, job->outspool, sizeof dir);
+	else if (job->spool)
 		strlcpy(dir, job->spool, sizeof dir);
 	else if (cfg_spooldir(dir, sizeof dir, "out") < 0)
 		return -1;
-	if (make_dsn(rc, e, r, nr, msg, len, &d) < 0)
+	if ((f = failures(r, nr, &nf)) == NULL)
 		return -1;
-	iov.iov_base = d.p;
-	iov.iov_len = d.len;
-	ok = maildir_open(&md, dir, MD_CREATE) == 0 &&
-	    maildir_deliver(&md, &iov, 1, name, namesz) == 0;
-	maildir_close(&md);
-	buf_free(&d);
-	return ok ? 0 : -1;
+	ret = dsn_queue(dir, rc->host, e, f, nf, msg, len, name, namesz);
+	free(f);
+	return ret;
 }
 
 /* ---- the stage ---- */
@@ -653,10 +521,15 @@ bounce_mode(struct relay *rc, struct job *job, struct envelope *e, const char *e
 		r[i].addr = e->rcpt[i];
 		set_state(&r[i], R_PERM, "%s", err);
 	}
-	if (make_dsn(rc, e, r, e->nrcpt, msg, len, &job->out) < 0) {
+	struct dsn_failure *fl;
+	size_t nf;
+	if ((fl = failures(r, e->nrcpt, &nf)) == NULL ||
+	    dsn_make(rc->host, e, fl, nf, msg, len, &job->out) < 0) {
+		free(fl);
 		job_reason(job, "out of memory");
 		code = EX_TEMP;
 	} else {
+		free(fl);
 		job->changed = 1;
 		job_reason(job, "bounce to <%s> for %zu recipient%s: %s", e->sender, e->nrcpt,
 		    e->nrcpt == 1 ? "" : "s", err);
@@ -823,6 +696,7 @@ setup(struct relay *rc)
 		    "or MS_RELAY_TIMEOUT_DIVISOR");
 	if ((rc->dns = dns_open()) == NULL && errno == EINVAL)
 		ms_fatal(EX_PERM, "MS_RESOLVER is not addr or addr:port");
+	rc->route = cfg_str("MS_ROUTE", NULL);
 	if (tls_init() < 0 || (rc->tls_opp = tls_config_new()) == NULL ||
 	    (rc->tls_verify = tls_config_new()) == NULL)
 		ms_fatal(EX_TEMP, "unable to set up TLS");
@@ -852,10 +726,10 @@ main(int argc, char **argv)
 			continue;
 		if (r < 0)
 			ms_fatal(EX_PERM, "bad value for -%c: %s", c, optarg);
-		ms_usage("[-q out [-o dsn-out] [-b bounce] [-j n]]");
+		ms_usage("[-1] [-q out [-o dsn-out] [-b bounce] [-j n]]");
 	}
 	if (optind != argc)
-		ms_usage("[-q out [-o dsn-out] [-b bounce] [-j n]]");
+		ms_usage("[-1] [-q out [-o dsn-out] [-b bounce] [-j n]]");
 	signal(SIGPIPE, SIG_IGN);
 	setup(&rc);
 	return so.in ? spool_run(&so, &st) : filter_run(&st);

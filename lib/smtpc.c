@@ -250,3 +250,124 @@ smtpc_close(struct smtpc *c)
 	close(c->fd);
 	c->fd = -1;
 }
+
+int
+smtpc_attach(struct smtpc *c, int rfd, int wfd, const char *peer)
+{
+	unsigned scale = c->scale;
+
+	memset(c, 0, sizeof *c);
+	c->scale = scale;
+	c->fd = rfd;
+	c->code = -1;
+	strlcpy(c->peer, peer, sizeof c->peer);
+	io_init(&c->io, rfd, wfd, tmo(c, SMTPC_T_GREETING));
+	return smtpc_reply(c, SMTPC_T_GREETING);
+}
+
+static int
+has8bit(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] & 0x80)
+			return 1;
+	return 0;
+}
+
+static void
+all(struct smtpc *c, struct smtpc_rcpt *r, size_t n, int only_pending)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (only_pending && r[i].code != 0)
+			continue;
+		r[i].code = c->code;
+		snprintf(r[i].why, sizeof r[i].why, "%s: %s", c->peer, c->reply);
+	}
+}
+
+int
+smtpc_transaction(struct smtpc *c, const char *sender, struct smtpc_rcpt *r,
+    size_t n, const char *msg, size_t len)
+{
+	size_t i, accepted = 0;
+	int code, pipelined = (c->caps & SMTPC_PIPELINING) != 0;
+
+	for (i = 0; i < n; i++) {
+		r[i].code = 0;
+		r[i].why[0] = '\0';
+	}
+	if ((c->caps & SMTPC_SIZE) && c->maxsize && len > c->maxsize) {
+		for (i = 0; i < n; i++) {
+			r[i].code = 552;
+			snprintf(r[i].why, sizeof r[i].why,
+			    "%s: 5.3.4 message too big for the server (%llu)", c->peer, c->maxsize);
+		}
+		return 1;
+	}
+	if (smtpc_send(c, !pipelined, "MAIL FROM:<%s>%s", sender,
+	    ((c->caps & SMTPC_8BITMIME) && has8bit(msg, len)) ? " BODY=8BITMIME" : "") < 0)
+		goto lost;
+	if (!pipelined && (code = smtpc_reply(c, SMTPC_T_MAIL)) / 100 != 2) {
+		all(c, r, n, 0);
+		return code / 100 == 5;
+	}
+	for (i = 0; i < n; i++) {
+		if (smtpc_send(c, !pipelined, "RCPT TO:<%s>", r[i].addr) < 0)
+			goto lost;
+		if (!pipelined) {
+			r[i].code = smtpc_reply(c, SMTPC_T_RCPT);
+			snprintf(r[i].why, sizeof r[i].why, "%s: %s", c->peer, c->reply);
+		}
+	}
+	if (pipelined) {
+		if (smtpc_send(c, 1, "DATA") < 0)
+			goto lost;
+		if ((code = smtpc_reply(c, SMTPC_T_MAIL)) / 100 != 2) {
+			/* MAIL refused: read the rest, all share its fate */
+			int mail = code;
+			char why[sizeof c->reply];
+			strlcpy(why, c->reply, sizeof why);
+			for (i = 0; i < n && code >= 0; i++)
+				code = smtpc_reply(c, SMTPC_T_RCPT);
+			if (code >= 0)
+				smtpc_reply(c, SMTPC_T_DATA);
+			c->code = mail;
+			strlcpy(c->reply, why, sizeof c->reply);
+			all(c, r, n, 0);
+			return mail / 100 == 5;
+		}
+		for (i = 0; i < n; i++) {
+			r[i].code = smtpc_reply(c, SMTPC_T_RCPT);
+			snprintf(r[i].why, sizeof r[i].why, "%s: %s", c->peer, c->reply);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (r[i].code < 0)
+			goto lost;
+		if (r[i].code / 100 == 2) {
+			accepted++;
+			r[i].code = 0;	/* pending: DATA decides */
+		}
+	}
+	if (!pipelined && accepted && smtpc_send(c, 1, "DATA") < 0)
+		goto lost;
+	code = (accepted || pipelined) ? smtpc_reply(c, SMTPC_T_DATA) : 0;
+	if (accepted == 0)
+		return 1;
+	if (code != 354) {
+		all(c, r, n, 1);
+		return code / 100 == 5;
+	}
+	code = smtpc_data(c, msg, len);
+	all(c, r, n, 1);
+	/* a connection lost during data: another server may do better */
+	return code >= 0;
+lost:
+	for (i = 0; i < n; i++)
+		if (r[i].code <= 0 || r[i].code / 100 == 2) {
+			r[i].code = -1;
+			snprintf(r[i].why, sizeof r[i].why, "%s: %s", c->peer,
+			    c->reply[0] ? c->reply : "connection lost");
+		}
+	return 0;
+}

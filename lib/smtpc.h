@@ -60,6 +60,24 @@ int smtpc_starttls(struct smtpc *c, struct tls_config *cfg, const char *serverna
  * final line end added if missing, then ".".  The final reply code. */
 int smtpc_data(struct smtpc *c, const char *msg, size_t n);
 
+/* A session on descriptors already connected (ODMR: the roles turned on
+ * a connection the peer made): read the greeting.  Its code or -1. */
+int smtpc_attach(struct smtpc *c, int rfd, int wfd, const char *peer);
+
+/* One recipient of a transaction and what became of it. */
+struct smtpc_rcpt {
+	const char *addr;
+	int code;		/* the reply that decided: RCPT's, or DATA's; -1 none */
+	char why[400];		/* "peer: reply text" */
+};
+
+/* MAIL, RCPT for each, DATA and the message, pipelined when offered.
+ * Every recipient gets its code and why.  Returns 1 when the outcomes are
+ * final for this server, 0 when another server may do better (MAIL or
+ * DATA deferred, the connection lost): the codes then say 4xx or -1. */
+int smtpc_transaction(struct smtpc *c, const char *sender, struct smtpc_rcpt *r,
+    size_t n, const char *msg, size_t len);
+
 /* QUIT (best effort) and close. */
 void smtpc_close(struct smtpc *c);
 

@@ -49,6 +49,7 @@ struct driver {
 	sigset_t waitmask;	/* the mask while waiting: our signals open */
 	time_t next_sweep;
 	int worker;		/* a -j child: SIGHUP is the parent's */
+	int once;		/* -1 */
 };
 
 static void
@@ -93,6 +94,7 @@ spool_opt(struct spool_opts *o, int c, const char *arg)
 	case 'o': o->out = arg; return 1;
 	case 'a': o->alt = arg; return 1;
 	case 'b': o->bounce = arg; return 1;
+	case '1': o->once = 1; return 1;
 	case 'j':
 		errno = 0;
 		v = strtoul(arg, &end, 10);
@@ -304,7 +306,7 @@ process(struct driver *d, const char *name, time_t *wake)
 	int fd, code, r;
 
 	baselen = parse_name(name, &attempts, &next);
-	if (next > time(NULL)) {
+	if (next > time(NULL) && !d->once) {
 		if (*wake == 0 || next < *wake)
 			*wake = next;
 		return 0;
@@ -339,6 +341,7 @@ process(struct driver *d, const char *name, time_t *wake)
 	memset(&job, 0, sizeof job);
 	job.name = base;
 	job.spool = d->in.path;
+	job.outspool = d->has_out ? d->out.path : NULL;
 	job.attempts = attempts;
 	if (msg_load(fd, d->maxsize, &m) < 0) {
 		if (errno != EMSGSIZE) {
@@ -535,6 +538,8 @@ worker_loop(struct driver *d)
 			    strerror(errno));
 			n = 0;
 		}
+		if (d->once)
+			break;		/* -1: each message had its one try */
 		if (n > 0)
 			continue;	/* more may have arrived meanwhile */
 		now = time(NULL);
@@ -690,6 +695,7 @@ spool_run(const struct spool_opts *o, const struct stage *st)
 		return EX_TEMP;
 	d.has_out = o->out != NULL;
 	d.has_alt = o->alt != NULL;
+	d.once = o->once;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -712,7 +718,7 @@ spool_run(const struct spool_opts *o, const struct stage *st)
 	logf_(st, "info", "spool mode: %s -> %s%s%s, %u worker%s", o->in,
 	    o->out ? o->out : "(none)", o->alt ? ", alt " : "", o->alt ? o->alt : "",
 	    o->jobs ? o->jobs : 1, o->jobs > 1 ? "s" : "");
-	if (o->jobs > 1)
+	if (o->jobs > 1 && !o->once)
 		code = supervise(&d, o->jobs);
 	else {
 		watch(&d);

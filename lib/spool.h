@@ -36,6 +36,7 @@ struct job {
 	const char *name;	/* spool file name without retry suffix, or "-" */
 	int byhand;		/* filter mode: the environment overrides the envelope */
 	const char *spool;	/* spool mode: the -q maildir; NULL in filter mode */
+	const char *outspool;	/* spool mode: the -o maildir, or NULL */
 	unsigned attempts;	/* earlier attempts that ended in 111 */
 	struct buf out;		/* the new message, when changed is set */
 	int changed;
@@ -55,9 +56,10 @@ struct stage {
 struct spool_opts {
 	const char *in, *out, *alt, *bounce;
 	unsigned jobs;
+	int once;	/* -1: one pass over every message, due or not, then exit */
 };
 
-#define SPOOL_OPTS "q:o:a:b:j:"
+#define SPOOL_OPTS "q:o:a:b:j:1"
 
 /* Take one of the driver's getopt options.  1: handled; 0: not one of
  * SPOOL_OPTS; -1: bad value (errno EINVAL). */
