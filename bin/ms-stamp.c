@@ -127,6 +127,9 @@ stamp(void *ctx, struct job *job)
 	/* The envelope block as it was, the new field, the message without
 	 * any earlier status field. */
 	if (buf_add(&job->out, job->in, off) < 0 || status_format(&st, &job->out) < 0 ||
+	    /* a message that starts with white space has no header: keep its
+	     * first line from folding into ours (it stays body, as hashed) */
+	    (n && (msg[0] == ' ' || msg[0] == '\t') && buf_addc(&job->out, '\n') < 0) ||
 	    hdr_filter(msg, n, drop_status, NULL, &job->out) < 0) {
 		job_reason(job, "out of memory");
 		goto out;
@@ -169,6 +172,9 @@ generate(const char *dir, const char *host)
 	if ((size_t)snprintf(path, sizeof path, "%s/stamp.key", dir) >= sizeof path ||
 	    (size_t)snprintf(pubpath, sizeof pubpath, "%s/stamp.pub", dir) >= sizeof pubpath)
 		ms_fatal(EX_PERM, "directory name too long: %s", dir);
+	/* Neither file may exist: never half a key pair. */
+	if (access(pubpath, F_OK) == 0 || access(path, F_OK) == 0)
+		ms_fatal(EX_PERM, "%s or %s exists already: not overwriting a key", path, pubpath);
 	if (sign_generate(path, pub) < 0)
 		ms_fatalsys("unable to create %s", path);
 	if (buf_adds(&line, "ed25519 ") < 0 || b64_encode(pub, sizeof pub, &line) < 0 ||

@@ -63,6 +63,23 @@ check_status(struct verify *vc, const char *msg, size_t n, struct job *job)
 		job_reason(job, "needs scanning: no status field");
 		return 0;
 	}
+	/* A header another reader could split differently (bare CR) or a
+	 * MIME structure it could read differently (two Content-Types) is
+	 * not what was hashed: scan it. */
+	{
+		size_t hend = hdr_end(msg, n);
+		for (i = 0; i < hend; i++)
+			if (msg[i] == '\r' && (i + 1 >= hend || msg[i + 1] != '\n')) {
+				job_reason(job, "needs scanning: a bare CR in the header");
+				return 0;
+			}
+		if (hdr_count(msg, n, "Content-Type") > 1 ||
+		    hdr_count(msg, n, "Content-Transfer-Encoding") > 1) {
+			job_reason(job, "needs scanning: more than one Content-Type or "
+			    "Content-Transfer-Encoding");
+			return 0;
+		}
+	}
 	if (status_parse(h.value, h.valuelen, &st) < 0) {
 		job_reason(job, "needs scanning: malformed status field");
 		return 0;

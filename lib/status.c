@@ -184,16 +184,20 @@ status_bodyhash(const char *msg, size_t n, char *bh, size_t bhsz)
 	    hash_field(md, msg, n, "Content-Transfer-Encoding") < 0 ||
 	    EVP_DigestUpdate(md, "\n", 1) != 1)
 		goto out;
-	/* The body line by line: CRLF and LF alike; empty lines are held
-	 * back until a non-empty one follows, so trailing ones vanish. */
+	/* The body line by line: CRLF, LF and a bare CR alike (a reader that
+	 * takes a bare CR for a line end must not see lines we did not
+	 * hash); empty lines are held back until a non-empty one follows, so
+	 * trailing ones vanish. */
 	i = hdr_end(msg, n);
 	while (i < n) {
 		s = i;
-		while (i < n && msg[i] != '\n')
+		while (i < n && msg[i] != '\n' && msg[i] != '\r')
 			i++;
-		e = i < n ? i++ : i;
-		if (e > s && msg[e - 1] == '\r')
-			e--;
+		e = i;
+		if (i < n && msg[i] == '\r' && i + 1 < n && msg[i + 1] == '\n')
+			i += 2;
+		else if (i < n)
+			i++;
 		if (e == s) {
 			blank++;
 			continue;

@@ -8,7 +8,7 @@
  * fixed order, rebuilt from the parsed values, so refolding or re-spacing
  * the field by an MTA keeps it valid.  bh covers the MIME-defining fields
  * (Content-Type, Content-Transfer-Encoding) and the body, with line ends
- * normalised (CRLF = LF) and trailing empty lines ignored.  The parser and
+ * normalised (CRLF = LF = a bare CR) and trailing empty lines ignored.  The parser and
  * the hash are pure functions.
  */
 #ifndef MS_STATUS_H
