@@ -139,9 +139,15 @@ filter(void *ctx, struct job *job)
 	}
 	if (!notice_is_auto(msg, n) && e.sender && e.sender[0] && nc->sender != SENDER_NO) {
 		int local = 1;
-		if (nc->sender == SENDER_LOCAL)
+		if (nc->sender == SENDER_LOCAL) {
+			/* a table made (or remade) since we started counts */
+			if (!nc->have_subs)
+				nc->have_subs = table_open(&nc->subs, nc->subspath) == 0;
+			else
+				table_refresh(&nc->subs);
 			local = nc->have_subs &&
 			    table_has_address(&nc->subs, e.sender, strlen(e.sender)) == 1;
+		}
 		if (local) {
 			one[0] = e.sender;
 			if (notice_send(nc->spool, nc->host, one, 1, subj.p, body.p, body.len) < 0)

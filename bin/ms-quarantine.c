@@ -43,6 +43,7 @@ struct q {
 	char dir[PATH_MAX];	/* the quarantine maildir */
 	struct maildir md;
 	char who[128];		/* who runs us, for the log */
+	size_t maxsize;		/* MS_MAXSIZE */
 	char host[256];
 	struct chain_opts copts;
 };
@@ -103,18 +104,26 @@ find(struct q *q, const char *id, char *name, size_t namesz)
 		ms_fatal(EX_PERM, "%s names %d messages: give more of the id", id, n);
 }
 
-/* Claim: new/NAME -> cur/NAME.  Whoever renames first has it. */
-static void
+/* Claim: new/NAME -> cur/NAME.  Whoever renames first has it.  0, or -1
+ * when someone else was faster (ENOENT) or the rename failed. */
+static int
 claim(struct q *q, const char *name)
 {
 	char to[PATH_MAX];
 
 	snprintf(to, sizeof to, "cur/%s", name);
-	if (renameat(q->md.newfd, name, q->md.dirfd, to) < 0) {
-		if (errno == ENOENT)
-			ms_fatal(EX_PERM, "%s was taken by someone else just now", name);
-		ms_fatalsys("unable to claim %s", name);
-	}
+	return renameat(q->md.newfd, name, q->md.dirfd, to);
+}
+
+/* claim() for a command about one message: its failure is fatal. */
+static void
+claim_or_die(struct q *q, const char *name)
+{
+	if (claim(q, name) == 0)
+		return;
+	if (errno == ENOENT)
+		ms_fatal(EX_PERM, "%s was taken by someone else just now", name);
+	ms_fatalsys("unable to claim %s", name);
 }
 
 static void
@@ -127,18 +136,36 @@ unclaim(struct q *q, const char *name)
 		ms_warnsys("unable to put %s back: it is in %s/cur", name, q->dir);
 }
 
-static void
+static int
 load(struct q *q, const char *sub, const char *name, struct msg *m)
 {
 	char p[PATH_MAX];
-	int fd;
+	int fd, e;
 
 	snprintf(p, sizeof p, "%s/%s", sub, name);
-	if ((fd = openat(q->md.dirfd, p, O_RDONLY | O_CLOEXEC)) < 0)
-		ms_fatalsys("unable to open %s/%s", q->dir, p);
-	if (msg_load(fd, SIZE_MAX, m) < 0)
-		ms_fatalsys("unable to read %s/%s", q->dir, p);
+	if ((fd = openat(q->md.dirfd, p, O_RDONLY | O_CLOEXEC)) < 0) {
+		ms_warnsys("unable to open %s/%s", q->dir, p);
+		return -1;
+	}
+	if (msg_load(fd, q->maxsize, m) < 0) {
+		e = errno;
+		ms_warnsys("unable to read %s/%s", q->dir, p);
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	close(fd);
+	return 0;
+}
+
+/* A claimed message that cannot be read goes back where it was. */
+static void
+load_claimed(struct q *q, const char *name, struct msg *m)
+{
+	if (load(q, "cur", name, m) == 0)
+		return;
+	unclaim(q, name);
+	ms_fatal(EX_TEMP, "%s stays in the quarantine", name);
 }
 
 /* The first verdict that is not clean, for list. */
@@ -184,7 +211,10 @@ cmd_list(struct q *q)
 				free(ents[k]);
 				continue;
 			}
-			load(q, subs[sub], name, &m);
+			if (load(q, subs[sub], name, &m) < 0) {
+				free(ents[k]);
+				continue;
+			}
 			env_init(&e);
 			if (env_parse(m.p, m.len, SIZE_MAX, &e, &off) < 0)
 				env_init(&e);
@@ -222,7 +252,8 @@ cmd_show(struct q *q, const char *id)
 	struct msg m;
 
 	find(q, id, name, sizeof name);
-	load(q, "new", name, &m);
+	if (load(q, "new", name, &m) < 0)
+		ms_fatal(EX_TEMP, "unable to show %s", name);
 	if (write_all(1, m.p, m.len) < 0)
 		ms_fatalsys("unable to write to stdout");
 	msg_free(&m);
@@ -254,8 +285,8 @@ cmd_release(struct q *q, const char *id, int original)
 	else if (cfg_spooldir(out, sizeof out, "out") < 0)
 		ms_fatal(EX_PERM, "MS_SPOOL is too long");
 
-	claim(q, name);
-	load(q, "cur", name, &m);
+	claim_or_die(q, name);
+	load_claimed(q, name, &m);
 	p = m.p;
 	len = m.len;
 	/* The cleaning chain: the scanners again, told to clean, and to let
@@ -360,13 +391,19 @@ done:
 }
 
 static void
-delete_one(struct q *q, const char *name, const char *why)
+delete_one(struct q *q, const char *name, const char *why, int skip_taken)
 {
 	char cur[PATH_MAX];
 	struct msg m;
 
-	claim(q, name);
-	load(q, "cur", name, &m);
+	if (claim(q, name) < 0) {
+		if (skip_taken && errno == ENOENT) {
+			ms_info("%s: taken by someone else meanwhile: not %s", name, why);
+			return;
+		}
+		claim_or_die(q, name);
+	}
+	load_claimed(q, name, &m);
 	if (notify_deleted(q, name, &m, why) < 0) {
 		int e = errno;
 		unclaim(q, name);
@@ -387,7 +424,7 @@ cmd_delete(struct q *q, const char *id)
 	char name[NAME_MAX + 1];
 
 	find(q, id, name, sizeof name);
-	delete_one(q, name, "deleted");
+	delete_one(q, name, "deleted", 0);
 	return EX_PASS;
 }
 
@@ -408,7 +445,7 @@ cmd_expire(struct q *q, const char *days)
 		ms_fatalsys("unable to read %s", p);
 	for (k = 0; k < n; k++) {
 		if (ents[k]->d_name[0] != '.' && strtoll(ents[k]->d_name, NULL, 10) < (long long)cut) {
-			delete_one(q, ents[k]->d_name, "expired");
+			delete_one(q, ents[k]->d_name, "expired", 1);
 			gone++;
 		}
 		free(ents[k]);
@@ -435,6 +472,13 @@ main(int argc, char **argv)
 		ms_fatal(EX_PERM, "MS_SPOOL is too long");
 	if (maildir_open(&q.md, q.dir, 0) < 0)
 		ms_fatalsys("unable to open the quarantine %s", q.dir);
+	/* cur/ holds the claimed ones: a quarantine made without it gets it */
+	if (mkdirat(q.md.dirfd, "cur", 0770) < 0 && errno != EEXIST)
+		ms_fatalsys("unable to create %s/cur", q.dir);
+	if (cfg_size("MS_MAXSIZE", MS_MAXSIZE_DEFAULT, &q.maxsize) < 0 ||
+	    cfg_uint("MS_RELEASE_TIMEOUT", 600, &q.copts.timeout) < 0)
+		ms_fatal(EX_PERM, "unable to parse MS_MAXSIZE or MS_RELEASE_TIMEOUT");
+	q.copts.maxout = q.maxsize + (1 << 20);
 	whoami(&q);
 	strlcpy(q.host, cfg_str("MS_HOSTNAME", ""), sizeof q.host);
 	if (q.host[0] == '\0' && gethostname(q.host, sizeof q.host) < 0)
@@ -448,7 +492,6 @@ main(int argc, char **argv)
 			ms_fatalsys("unable to become uid %ld, the owner of %s",
 			    (long)st.st_uid, q.dir);
 	}
-	q.copts.timeout = 600;
 
 	if (strcmp(argv[1], "list") == 0 && argc == 2)
 		return cmd_list(&q);

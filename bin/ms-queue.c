@@ -68,8 +68,7 @@ main(int argc, char **argv)
 
 	/* The block as given is kept byte for byte unless the environment
 	 * changed it. */
-	if (cfg_str("SENDER", NULL) || cfg_str("RECIPIENTS", NULL) ||
-	    cfg_str("TCPREMOTEIP", NULL) || cfg_str("MS_TRUST", NULL)) {
+	if (env_overridden()) {
 		if (env_write(&e, &block) < 0)
 			ms_fatalsys("unable to write envelope");
 		iov[0].iov_base = block.p;

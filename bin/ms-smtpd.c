@@ -456,8 +456,10 @@ smtp_rcpt(struct session *ss, const struct smtp_cmd *c)
 		reply(ss, "452 4.5.3 too many recipients");
 		return;
 	}
-	if (ss->s->subscribers) {
-		/* Refused now, not bounced later: no backscatter. */
+	if (ss->s->subscribers && !(c->addrlen == 10 &&
+	    strncasecmp(c->addr, "postmaster", 10) == 0)) {
+		/* Refused now, not bounced later: no backscatter.  Plain
+		 * "postmaster" is always taken (RFC 5321 4.5.1). */
 		int known = -1;
 		if (ss->subsopen || table_open(&ss->subs, ss->s->subscribers) == 0) {
 			ss->subsopen = 1;

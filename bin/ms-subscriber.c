@@ -63,7 +63,7 @@ filter(void *ctx, struct job *job)
 	if (kept == 0) {
 		job_reason(job, "5.1.1 no recipient is served here: %s", gone.p ? gone.p : "none");
 		code = EX_PERM;
-	} else if (dropped) {
+	} else if (dropped || (job->byhand && env_overridden())) {
 		if (env_write(&e, &job->out) < 0 ||
 		    buf_add(&job->out, job->in + off, job->inlen - off) < 0) {
 			job_reason(job, "out of memory");
@@ -71,7 +71,7 @@ filter(void *ctx, struct job *job)
 		}
 		job->changed = 1;
 		job_reason(job, "kept %zu recipient%s, dropped %s", kept, kept == 1 ? "" : "s",
-		    gone.p);
+		    dropped ? gone.p : "none");
 		code = EX_PASS;
 	} else {
 		job_reason(job, "all %zu recipient%s served", kept, kept == 1 ? "" : "s");

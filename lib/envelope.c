@@ -288,6 +288,13 @@ env_from_environ(struct envelope *e, size_t maxrcpt)
 }
 
 int
+env_overridden(void)
+{
+	return cfg_str("SENDER", NULL) || cfg_str("RECIPIENTS", NULL) ||
+	    cfg_str("TCPREMOTEIP", NULL) || cfg_str("MS_TRUST", NULL);
+}
+
+int
 env_write(const struct envelope *e, struct buf *out)
 {
 	size_t i;

@@ -53,6 +53,8 @@ int env_parse(const char *p, size_t n, size_t maxrcpt, struct envelope *e,
  * the environment replace the block's values: for a stage run by hand.
  * -1 with errno EBADMSG or ENOMEM. */
 int env_from_environ(struct envelope *e, size_t maxrcpt);
+/* Is one of those variables set (so the block must be written anew)? */
+int env_overridden(void);
 
 int env_set_sender(struct envelope *e, const char *addr, size_t n);
 int env_add_rcpt(struct envelope *e, const char *addr, size_t n);
