@@ -131,10 +131,16 @@ filter(void *ctx, struct job *job)
 	int r, code;
 
 	env_init(&e);
-	if (env_parse(job->in, job->inlen, SIZE_MAX, &e, &off) < 0) {
+	if (env_parse(job->in, job->inlen, SIZE_MAX, &e, &off) < 0 ||
+	    (job->byhand && env_from_environ(&e, SIZE_MAX) < 0)) {
 		job_reason(job, "5.6.0 malformed envelope block");
 		env_free(&e);
 		return errno == EBADMSG ? EX_PERM : EX_TEMP;
+	}
+	if (!scan_wanted(&c->s, e.trust)) {
+		job_reason(job, "not scanned here at trust level %s (MS_LEVELS)", e.trust);
+		env_free(&e);
+		return EX_PASS;
 	}
 	env_free(&e);
 	memset(&w, 0, sizeof w);

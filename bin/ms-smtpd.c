@@ -34,6 +34,7 @@
 #include "maildir.h"
 #include "msg.h"
 #include "smtp.h"
+#include "stats.h"
 #include "table.h"
 
 #define MAXLINE 1000		/* RFC 5321 4.5.3.1.4/6, with CRLF */
@@ -48,6 +49,8 @@ struct settings {
 	struct chain chain, altchain;
 	const char *badconf;	/* a setting that cannot be used: 421 */
 	const char *subscribers;	/* $MS_SUBSCRIBERS: the table, or NULL */
+	char statsdir[PATH_MAX];	/* recipient statistics (lib/stats.h) */
+	unsigned window;		/* $MS_TRUST_WINDOW */
 	char spooldir[PATH_MAX];
 };
 
@@ -470,6 +473,11 @@ smtp_rcpt(struct session *ss, const struct smtp_cmd *c)
 			reply(ss, "451 4.3.0 unable to check the recipient, try again later");
 			return;
 		}
+		/* for ms-trust: how often this client names unknown recipients */
+		if (ss->s->statsdir[0] && strcmp(ss->s->remoteip, "unknown") != 0 &&
+		    stats_add(ss->s->statsdir, ss->s->remoteip, known, !known,
+		    ss->s->window) < 0)
+			ms_warnsys("unable to record recipient statistics in %s", ss->s->statsdir);
 		if (known == 0) {
 			char a[128];
 			ms_info("%s: refused <%s>: not a subscriber", ss->s->remoteip,
@@ -649,6 +657,10 @@ settings(struct settings *s)
 	s->remotehost = cfg_str("TCPREMOTEHOST", "unknown");
 	s->trust = cfg_str("MS_TRUST", NULL);
 	s->subscribers = cfg_str("MS_SUBSCRIBERS", NULL);
+	if (s->subscribers && stats_dir(s->statsdir, sizeof s->statsdir) < 0)
+		s->statsdir[0] = '\0';
+	if (cfg_uint("MS_TRUST_WINDOW", 86400, &s->window) < 0)
+		ms_fatal(EX_TEMP, "unable to parse MS_TRUST_WINDOW");
 	if (s->trust && (!env_addr_ok(s->trust, strlen(s->trust)) || strchr(s->trust, ' ')))
 		ms_fatal(EX_TEMP, "MS_TRUST is not a single word");
 	s->tlscert = cfg_str("MS_TLSCERT", NULL);

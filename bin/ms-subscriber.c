@@ -14,15 +14,19 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cfg.h"
 #include "control.h"
 #include "diag.h"
 #include "envelope.h"
 #include "spool.h"
+#include "stats.h"
 #include "table.h"
 
 struct subs {
 	struct table t;
 	char path[PATH_MAX];
+	char statsdir[PATH_MAX];
+	unsigned window;
 };
 
 static int
@@ -58,6 +62,17 @@ filter(void *ctx, struct job *job)
 		dropped++;
 	}
 	e.nrcpt = kept;
+	/* for ms-trust: known and unknown recipients of this client */
+	if (e.client && sc->statsdir[0]) {
+		char ip[64];
+		size_t l = strcspn(e.client, " ");
+		if (l < sizeof ip) {
+			memcpy(ip, e.client, l);
+			ip[l] = '\0';
+			if (stats_add(sc->statsdir, ip, kept, dropped, sc->window) < 0 && errno != EINVAL)
+				ms_warnsys("unable to record recipient statistics in %s", sc->statsdir);
+		}
+	}
 	if (buf_cstr(&gone) == NULL)
 		goto out;
 	if (kept == 0) {
@@ -104,6 +119,10 @@ main(int argc, char **argv)
 		ms_usage("[-q in -o out [-b bounce] [-j n]]");
 	if (control_path(sc.path, sizeof sc.path, "MS_SUBSCRIBERS", "subscribers.cdb") < 0)
 		ms_fatal(EX_PERM, "MS_ETC or MS_SUBSCRIBERS is too long");
+	if (stats_dir(sc.statsdir, sizeof sc.statsdir) < 0)
+		sc.statsdir[0] = '\0';
+	if (cfg_uint("MS_TRUST_WINDOW", 86400, &sc.window) < 0)
+		ms_fatal(EX_PERM, "unable to parse MS_TRUST_WINDOW");
 	if (table_open(&sc.t, sc.path) < 0)
 		ms_fatalsys("unable to open %s (make it with ms-mkcdb)", sc.path);
 	return so.in ? spool_run(&so, &st) : filter_run(&st);

@@ -21,6 +21,27 @@ word(const char *v, const char *const *words, int n, int def)
 	return -1;
 }
 
+const char *const scan_levels[4] = { "trusted", "neutral", "suspect", "hostile" };
+
+int
+scan_wanted(const struct scan_settings *s, const char *trust)
+{
+	const char *w = s->levels;
+	size_t l, tl;
+
+	if (*w == '\0' || trust == NULL)
+		return 1;
+	tl = strlen(trust);
+	while (*w) {
+		w += strspn(w, " \t,");
+		l = strcspn(w, " \t,");
+		if (l == tl && strncasecmp(w, trust, l) == 0)
+			return 1;
+		w += l;
+	}
+	return 0;
+}
+
 int
 scan_settings_load(struct scan_settings *s, const char **bad)
 {
@@ -40,6 +61,18 @@ scan_settings_load(struct scan_settings *s, const char **bad)
 	*bad = "MS_SKIP";
 	if (strlcpy(s->skip, cfg_str("MS_SKIP", ""), sizeof s->skip) >= sizeof s->skip)
 		goto bad;
+	*bad = "MS_LEVELS";
+	if (strlcpy(s->levels, cfg_str("MS_LEVELS", ""), sizeof s->levels) >= sizeof s->levels)
+		goto bad;
+	for (int i = 0; i < 4; i++) {
+		static const char *const vars[4] = { "MS_ACTION_TRUSTED", "MS_ACTION_NEUTRAL",
+		    "MS_ACTION_SUSPECT", "MS_ACTION_HOSTILE" };
+		*bad = vars[i];
+		s->level_action[i] = -1;
+		if (getenv(vars[i]) && *getenv(vars[i]) &&
+		    (s->level_action[i] = word(getenv(vars[i]), acts, 4, ACT_QUARANTINE)) < 0)
+			goto bad;
+	}
 	*bad = "MS_MIME_DEPTH";
 	if (cfg_uint("MS_MIME_DEPTH", (unsigned)s->lim.depth, &u) < 0)
 		goto bad;
@@ -177,8 +210,22 @@ scan_finish(struct job *job, size_t msgoff, const char *engine,
 	struct envelope e;
 	const char *verdict, *msg = job->in + msgoff;
 	size_t n = job->inlen - msgoff, i, off;
-	int code, act = f->action ? f->action - 1 : s->action, cleanable = 1;
+	int code, act = s->action, cleanable = 1;
 
+	/* The action: a rule's own, else the trust level's, else MS_ACTION. */
+	{
+		struct envelope te;
+		size_t toff;
+		env_init(&te);
+		if (env_parse(job->in, job->inlen, SIZE_MAX, &te, &toff) == 0 &&
+		    (!job->byhand || env_from_environ(&te, SIZE_MAX) == 0) && te.trust)
+			for (i = 0; i < 4; i++)
+				if (strcasecmp(te.trust, scan_levels[i]) == 0 && s->level_action[i] >= 0)
+					act = s->level_action[i];
+		env_free(&te);
+	}
+	if (f->action)
+		act = f->action - 1;
 	for (i = 0; i < f->nhit; i++) {
 		if (buf_printf(&v, "%s%s", i ? ", " : "", f->hit[i].name) < 0)
 			goto nomem;

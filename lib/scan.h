@@ -31,7 +31,16 @@ struct scan_settings {
 	int unscannable;	/* MS_UNSCANNABLE: quarantine pass reject */
 	char skip[1024];	/* MS_SKIP words: ".ext", "type/subtype", "type/" + "*" */
 	struct mime_limits lim;	/* MS_MIME_DEPTH, _PARTS, _FACTOR, _DECODED */
+	char levels[128];	/* MS_LEVELS: trust levels this engine scans; "" all */
+	int level_action[4];	/* MS_ACTION_TRUSTED ... _HOSTILE; -1: MS_ACTION */
 };
+
+/* The trust levels of ms-trust(8), most trusted first. */
+extern const char *const scan_levels[4];
+
+/* Should this engine scan a message of this trust level (NULL: none
+ * known)?  MS_LEVELS lists the levels it scans; unset, it scans all. */
+int scan_wanted(const struct scan_settings *s, const char *trust);
 
 /* -1 with errno EINVAL; *bad names the variable. */
 int scan_settings_load(struct scan_settings *s, const char **bad);
@@ -64,7 +73,8 @@ int scan_hit(struct scan_findings *f, const char *msg, size_t n,
 void scan_findings_free(struct scan_findings *f);
 
 /* End the filter: verdict line "ENGINE VERDICT details" appended to the
- * envelope block, the action taken, job->out filled, job->reason set.
+ * envelope block, the action taken (MS_ACTION_<LEVEL> for the message's
+ * trust level, else MS_ACTION), job->out filled, job->reason set.
  * msgoff: where the message proper starts in job->in.  Returns the exit
  * code. */
 int scan_finish(struct job *job, size_t msgoff, const char *engine,
