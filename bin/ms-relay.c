@@ -69,28 +69,34 @@ struct route {
 
 /* ---- routes ---- */
 
-static void
+/* The route of r; -1 when the table cannot be read (then nothing is
+ * guessed: the recipient waits). */
+static int
 lookup_route(struct relay *rc, struct rcpt *r)
 {
 	const char *d = r->domain;
-	int found = 0;
+	int found = 0, g;
 
 	strlcpy(r->route, "mx", sizeof r->route);
 	if (rc->route) {	/* MS_ROUTE: one route for every recipient */
 		strlcpy(r->route, rc->route, sizeof r->route);
-		return;
+		return 0;
 	}
 	if (!rc->have_routes)
-		return;
+		return 0;
 	table_refresh(&rc->routes);
-	if (*d && table_get(&rc->routes, d, strlen(d), r->route, sizeof r->route) == 1)
-		found = 1;
+	if (*d && (g = table_get(&rc->routes, d, strlen(d), r->route, sizeof r->route)) != 0)
+		found = g;
 	/* ".example.org" covers every subdomain of example.org */
 	for (const char *p = d; !found && (p = strchr(p, '.')) != NULL; p++)
-		if (table_get(&rc->routes, p, strlen(p), r->route, sizeof r->route) == 1)
-			found = 1;
-	if (!found && table_get(&rc->routes, "*", 1, r->route, sizeof r->route) != 1)
+		found = table_get(&rc->routes, p, strlen(p), r->route, sizeof r->route);
+	if (!found)
+		found = table_get(&rc->routes, "*", 1, r->route, sizeof r->route);
+	if (found < 0)
+		return -1;
+	if (!found)
 		strlcpy(r->route, "mx", sizeof r->route);
+	return 0;
 }
 
 static void
@@ -578,7 +584,9 @@ relay(void *ctx, struct job *job)
 		r[i].addr = e.rcpt[i];
 		at = strrchr(r[i].addr, '@');
 		r[i].domain = at ? at + 1 : "";
-		lookup_route(rc, &r[i]);
+		if (lookup_route(rc, &r[i]) < 0)
+			set_state(&r[i], R_TEMP, "4.3.0 unable to read the routes table %s",
+			    rc->routespath);
 	}
 	/* Group the recipients that share a route (and, for mx and hold,
 	 * a domain); deliver each group once. */

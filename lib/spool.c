@@ -50,6 +50,7 @@ struct driver {
 	time_t next_sweep;
 	int worker;		/* a -j child: SIGHUP is the parent's */
 	int once;		/* -1 */
+	int bounce_is_in;	/* -q is the bounce spool */
 };
 
 static void
@@ -392,6 +393,12 @@ process(struct driver *d, const char *name, time_t *wake)
 		}
 		break;
 	case EX_PERM:
+		if (d->bounce_is_in) {
+			logf_(d->st, "warn", "%s: fails for good in the bounce spool itself (%s): "
+			    "left there for the postmaster", base, job.reason);
+			code = EX_TEMP;
+			break;
+		}
 		if (job.in == NULL) {
 			/* unable to map it: move the file as it is */
 			r = renameat(d->in.newfd, name, d->bounce.newfd, base);
@@ -659,6 +666,15 @@ supervise(struct driver *d, unsigned jobs)
 }
 
 static int
+same_dir(const struct maildir *a, const struct maildir *b)
+{
+	struct stat x, y;
+
+	return fstat(a->dirfd, &x) == 0 && fstat(b->dirfd, &y) == 0 &&
+	    x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+static int
 open_spool(struct driver *d, struct maildir *md, const char *path)
 {
 	if (maildir_open(md, path, MD_CREATE) < 0) {
@@ -696,6 +712,15 @@ spool_run(const struct spool_opts *o, const struct stage *st)
 	d.has_out = o->out != NULL;
 	d.has_alt = o->alt != NULL;
 	d.once = o->once;
+	/* A destination that is the spool itself would have a message
+	 * written over itself and then removed: refuse it.  The bounce spool
+	 * may be the input (ms-relay turning bounces into DSNs); a message
+	 * that fails for good there stays where it is. */
+	if ((d.has_out && same_dir(&d.in, &d.out)) || (d.has_alt && same_dir(&d.in, &d.alt))) {
+		logf_(st, "fatal", "-o or -a names the -q spool %s itself", o->in);
+		return EX_PERM;
+	}
+	d.bounce_is_in = same_dir(&d.in, &d.bounce);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;

@@ -56,11 +56,15 @@ table_compile(const char *src, const char *dst, size_t *badline)
 	int fd, e;
 
 	memset(&c, 0, sizeof c);
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", dst) >= sizeof tmp) {
+	/* A temporary file of our own: two compilers of one table never
+	 * write into the same one, and the last rename wins whole. */
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dst, (long)getpid()) >= sizeof tmp) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0 &&
+	    !(errno == EEXIST && unlink(tmp) == 0 &&
+	    (fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) >= 0))
 		return -1;
 	if (cdb_make_start(&c.cm, fd) < 0)
 		goto fail;

@@ -2,7 +2,8 @@
  * compiled from a control file into a cdb (tinycdb) for constant-time
  * lookups.  Source lines are "key" or "key value" (value: the rest of the
  * line); keys are lower-cased; the first line for a key wins.
- * table_compile() writes FILE.cdb atomically (tmp, fsync, rename), so a
+ * table_compile() writes FILE.cdb atomically (FILE.cdb.tmp.PID, fsync,
+ * rename), so a
  * running program sees the old table or the new one, never half of one. */
 #ifndef MS_TABLE_H
 #define MS_TABLE_H
