@@ -60,7 +60,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CC ?= clang
 $(O)/fuzz/%: t/fuzz/%.c $(LIB_SRC) lib/*.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ilib -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ilib -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
 fuzz: $(FUZZ_SRC:t/fuzz/%.c=$(O)/fuzz/%)
 	@for f in $^; do n=$${f##*/}; mkdir -p t/fuzz/corpus-$$n; \
@@ -104,7 +104,8 @@ DEB_PKGS = gcc make pkg-config libclamav-dev libyara-dev libbsd-dev libtls-dev \
 	libssl-dev libcdb-dev tinycdb ucspi-tcp daemontools runit s6 mblaze mandoc \
 	bats bats-assert bats-support swaks postfix clamav-testfiles clamav-daemon \
 	clamsmtp dovecot-pop3d dovecot-imapd c-icap vsftpd openssl python3 clang \
-	libclang-rt-14-dev libnet-ssleay-perl libio-socket-ssl-perl dnsmasq-base
+	libclang-rt-14-dev libnet-ssleay-perl libio-socket-ssl-perl dnsmasq-base \
+	libpython3.11-testsuite sharutils
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

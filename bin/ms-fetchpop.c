@@ -617,10 +617,7 @@ main(int argc, char **argv)
 	if (f.uidlmax < 2)
 		f.uidlmax = 2;
 	f.cafile = cfg_str("MS_TLS_CAFILE", NULL);
-	strlcpy(f.myname, cfg_str("MS_HOSTNAME", ""), sizeof f.myname);
-	if (f.myname[0] == '\0' && gethostname(f.myname, sizeof f.myname) < 0)
-		strlcpy(f.myname, "localhost", sizeof f.myname);
-	f.myname[sizeof f.myname - 1] = '\0';
+	cfg_hostname(f.myname, sizeof f.myname);
 	signal(SIGPIPE, SIG_IGN);
 	if (tls_init() < 0)
 		ms_fatal(EX_TEMP, "unable to initialize TLS");

@@ -507,10 +507,7 @@ main(int argc, char **argv)
 		ms_fatal(EX_TEMP, "unable to parse MS_FORWARD_SKEW, MS_TIMEOUT or MS_QUEUE_LIFETIME");
 	strlcpy(f.spool, cfg_spool(), sizeof f.spool);
 	f.remoteip = cfg_str("TCPREMOTEIP", "unknown");
-	strlcpy(f.host, cfg_str("MS_HOSTNAME", ""), sizeof f.host);
-	if (f.host[0] == '\0' && gethostname(f.host, sizeof f.host) < 0)
-		strlcpy(f.host, "localhost", sizeof f.host);
-	f.host[sizeof f.host - 1] = '\0';
+	cfg_hostname(f.host, sizeof f.host);
 	io_init(&f.io, 0, 1, f.timeout);
 	ms_deadline(f.timeout * 10 > f.timeout ? f.timeout * 10 : f.timeout,
 	    "forward request session");

@@ -219,9 +219,6 @@ main(int argc, char **argv)
 	if (control_path(nc.subspath, sizeof nc.subspath, "MS_SUBSCRIBERS", "subscribers.cdb") < 0)
 		ms_fatal(EX_PERM, "MS_SUBSCRIBERS is too long");
 	nc.have_subs = table_open(&nc.subs, nc.subspath) == 0;
-	strlcpy(nc.host, cfg_str("MS_HOSTNAME", ""), sizeof nc.host);
-	if (nc.host[0] == '\0' && gethostname(nc.host, sizeof nc.host) < 0)
-		strlcpy(nc.host, "localhost", sizeof nc.host);
-	nc.host[sizeof nc.host - 1] = '\0';
+	cfg_hostname(nc.host, sizeof nc.host);
 	return so.in ? spool_run(&so, &st) : filter_run(&st);
 }

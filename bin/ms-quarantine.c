@@ -480,10 +480,7 @@ main(int argc, char **argv)
 		ms_fatal(EX_PERM, "unable to parse MS_MAXSIZE or MS_RELEASE_TIMEOUT");
 	q.copts.maxout = q.maxsize + (1 << 20);
 	whoami(&q);
-	strlcpy(q.host, cfg_str("MS_HOSTNAME", ""), sizeof q.host);
-	if (q.host[0] == '\0' && gethostname(q.host, sizeof q.host) < 0)
-		strlcpy(q.host, "localhost", sizeof q.host);
-	q.host[sizeof q.host - 1] = '\0';
+	cfg_hostname(q.host, sizeof q.host);
 	/* Run as root, we become the owner of the quarantine, the service
 	 * uid: the files we write into the spools are then its own, the
 	 * scanners we run do not refuse us, and the signing key is readable. */

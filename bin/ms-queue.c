@@ -71,6 +71,12 @@ main(int argc, char **argv)
 	if (env_overridden()) {
 		if (env_write(&e, &block) < 0)
 			ms_fatalsys("unable to write envelope");
+		/* a message that starts with white space would fold into the
+		 * block's last field: an empty line keeps it apart (it has no
+		 * header then, and stays all body) */
+		if (off < m.len && (m.p[off] == ' ' || m.p[off] == '\t') &&
+		    buf_addc(&block, '\n') < 0)
+			ms_fatalsys("unable to write envelope");
 		iov[0].iov_base = block.p;
 		iov[0].iov_len = block.len;
 		iov[1].iov_base = m.p + off;

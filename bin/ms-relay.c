@@ -712,10 +712,7 @@ setup(struct relay *rc)
 	tls_config_insecure_noverifyname(rc->tls_opp);
 	if (ca && tls_config_set_ca_file(rc->tls_verify, ca) < 0)
 		ms_fatal(EX_TEMP, "unable to load MS_TLS_CAFILE %s", ca);
-	strlcpy(rc->host, cfg_str("MS_HOSTNAME", ""), sizeof rc->host);
-	if (rc->host[0] == '\0' && gethostname(rc->host, sizeof rc->host) < 0)
-		strlcpy(rc->host, "localhost", sizeof rc->host);
-	rc->host[sizeof rc->host - 1] = '\0';
+	cfg_hostname(rc->host, sizeof rc->host);
 	return 0;
 }
 

@@ -220,10 +220,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		ms_usage("[-s status] [-q in -o out [-b bounce] [-j n]] | -g dir");
-	strlcpy(sc.host, cfg_str("MS_HOSTNAME", ""), sizeof sc.host);
-	if (sc.host[0] == '\0' && gethostname(sc.host, sizeof sc.host) < 0)
-		strlcpy(sc.host, "localhost", sizeof sc.host);
-	sc.host[sizeof sc.host - 1] = '\0';
+	cfg_hostname(sc.host, sizeof sc.host);
 	for (char *p = sc.host; *p; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == ';')
 			*p = '_';

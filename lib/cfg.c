@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 
@@ -86,4 +88,19 @@ cfg_spooldir(char *dst, size_t dstsz, const char *sub)
 		return -1;
 	}
 	return 0;
+}
+
+char *
+cfg_hostname(char *dst, size_t dstsz)
+{
+	const char *h = cfg_str("MS_HOSTNAME", NULL);
+
+	if (dstsz == 0)
+		return dst;
+	if (h)
+		strlcpy(dst, h, dstsz);
+	else if (gethostname(dst, dstsz) < 0)
+		strlcpy(dst, "localhost", dstsz);
+	dst[dstsz - 1] = '\0';
+	return dst;
 }

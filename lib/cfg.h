@@ -14,6 +14,10 @@ int cfg_uint(const char *var, unsigned def, unsigned *out);
 /* $var, or def when unset or empty. */
 const char *cfg_str(const char *var, const char *def);
 
+/* This host's name for greetings, trace fields and notices: $MS_HOSTNAME,
+ * else the system's, else "localhost".  Returns dst. */
+char *cfg_hostname(char *dst, size_t dstsz);
+
 /* The spool tree: $MS_SPOOL or /var/spool/mailscan. */
 const char *cfg_spool(void);
 /* dst = cfg_spool() + "/" + sub.  -1 ENAMETOOLONG. */

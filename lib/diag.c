@@ -115,7 +115,6 @@ ms_errcode(int err)
 {
 	switch (err) {
 	case EMSGSIZE:
-	case EFBIG:
 	case EBADMSG:
 	case EILSEQ:
 	case ENAMETOOLONG:

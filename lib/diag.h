@@ -38,7 +38,8 @@ void ms_logline(const char *level, const char *line);
 void ms_usage(const char *synopsis) __attribute__((noreturn));
 
 /* errno -> 100 or 111.  Only errors that retrying cannot fix are 100:
- * EMSGSIZE/EFBIG (too big), EBADMSG/EILSEQ (malformed), ENAMETOOLONG.
+ * EMSGSIZE (the message is too big), EBADMSG/EILSEQ (malformed),
+ * ENAMETOOLONG.  EFBIG is a local file size limit: 111.
  * Everything else, unknown included, is 111. */
 int ms_errcode(int err);
 

@@ -190,13 +190,20 @@ env_parse(const char *p, size_t n, size_t maxrcpt, struct envelope *e,
 
 	while (hdr_next(p, n, &pos, &h) && is_env_field(&h)) {
 		last = pos;
-		if (h.valuelen > ENV_MAXFIELD || h.namelen >= sizeof name) {
+		/* The raw value is bounded loosely (folding adds bytes), the
+		 * value itself exactly: what env_write() writes parses again. */
+		if (h.valuelen > 2 * ENV_MAXFIELD || h.namelen >= sizeof name) {
 			errno = EBADMSG;
 			r = -1;
 			break;
 		}
 		buf_reset(&v);
 		if (hdr_unfold(&h, &v) < 0) {
+			r = -1;
+			break;
+		}
+		if (v.len > ENV_MAXFIELD) {
+			errno = EBADMSG;
 			r = -1;
 			break;
 		}

@@ -693,7 +693,7 @@ do_leaf(struct walk *w, const struct node *nd, size_t bodyoff, unsigned flags)
 	struct mime_part *p = &w->part;
 	const char *body = w->msg + bodyoff, *q;
 	size_t blen = nd->end - bodyoff, i;
-	int bad = 0, trunc = 0, uu = 0, identity = 0, r;
+	int bad = 0, trunc = 0, uu = 0, identity = 0, r, r2;
 
 	p->kind = MIME_KIND_PART;
 	p->depth = nd->depth;
@@ -717,9 +717,12 @@ do_leaf(struct walk *w, const struct node *nd, size_t bodyoff, unsigned flags)
 	if (w->hascd &&
 	    (r = param_get(w, w->cd.p, w->cd.len, w->cdrest, "filename", 1, &w->name)) < 0)
 		return -1;
-	if (r == 0 && w->hasct &&
-	    (r = param_get(w, w->ct.p, w->ct.len, w->ctrest, "name", 1, &w->name)) < 0)
-		return -1;
+	if ((r == 0 || w->name.len == 0) && w->hasct) {	/* filename="" */
+		w->name.len = 0;
+		if ((r2 = param_get(w, w->ct.p, w->ct.len, w->ctrest, "name", 1, &w->name)) < 0)
+			return -1;
+		r |= r2;
+	}
 	p->name = NULL;
 	p->namelen = 0;
 	if (r) {
@@ -882,6 +885,8 @@ mime_walk(const char *msg, size_t n, const struct mime_limits *lim,
 	int r, err;
 
 	memset(res, 0, sizeof *res);
+	if (msg == NULL)
+		msg = "";	/* n is 0: no NULL + 0 below */
 	if ((w = calloc(1, sizeof *w)) == NULL)
 		return -1;
 	w->msg = msg;
@@ -897,6 +902,15 @@ mime_walk(const char *msg, size_t n, const struct mime_limits *lim,
 	w->leaf = leaf;
 	w->arg = arg;
 	w->res = res;
+	/* Every buffer gets storage now: no NULL + 0 for an empty value. */
+	if (buf_reserve(&w->bounds, 0) < 0 || buf_reserve(&w->ct, 0) < 0 ||
+	    buf_reserve(&w->cte, 0) < 0 || buf_reserve(&w->cd, 0) < 0 ||
+	    buf_reserve(&w->tmp, 0) < 0 || buf_reserve(&w->tmp2, 0) < 0 ||
+	    buf_reserve(&w->name, 0) < 0 || buf_reserve(&w->data, 0) < 0 ||
+	    buf_reserve(&w->uudata, 0) < 0) {
+		r = -1;
+		goto out;
+	}
 
 	/* An mbox "From " line before the header, as in a file by hand. */
 	if (n >= 5 && memcmp(msg, "From ", 5) == 0) {
@@ -908,7 +922,7 @@ mime_walk(const char *msg, size_t n, const struct mime_limits *lim,
 	r = walk_node(w, root);
 	while (r == 0 && w->nfr > 0)
 		r = next_part(w);
-
+out:
 	err = errno;
 	buf_free(&w->bounds);
 	buf_free(&w->ct);

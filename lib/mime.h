@@ -136,7 +136,10 @@ int mime_walk(const char *msg, size_t n, const struct mime_limits *lim,
 
 /* Append msg[0..n) to out with msg[off..off+len) replaced by
  * newpart[0..newlen): every other byte unchanged.  -1 with errno EINVAL
- * (the range is not within msg) or ENOMEM. */
+ * (the range is not within msg) or ENOMEM.  To replace several parts,
+ * build the notices during the walk and replace the last one first (or
+ * walk the result again): ranges are offsets into msg.  A uu block's range
+ * lies inside its carrier's: replace one or the other, not both. */
 int mime_replace(const char *msg, size_t n, size_t off, size_t len,
     const char *newpart, size_t newlen, struct buf *out);
 

@@ -136,6 +136,8 @@ rfc2047_decode(const char *s, size_t n, struct buf *out)
 	char enc;
 	const char *q;
 
+	if (n == 0)
+		return 0;
 	while (i < n) {
 		q = memchr(s + i, '=', n - i);
 		if (q == NULL)

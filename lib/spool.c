@@ -130,8 +130,9 @@ settings(struct driver *d)
 	}
 	if (cfg_uint("MS_RESCAN", 60, &d->rescan) < 0 || d->rescan == 0 ||
 	    cfg_uint("MS_RETRY_MIN", 60, &d->retry_min) < 0 ||
-	    cfg_uint("MS_RETRY_MAX", 3600, &d->retry_max) < 0) {
-		logf_(d->st, "fatal", "unable to parse MS_RESCAN, MS_RETRY_MIN or MS_RETRY_MAX");
+	    cfg_uint("MS_RETRY_MAX", 3600, &d->retry_max) < 0 || d->retry_min == 0) {
+		logf_(d->st, "fatal", "unable to parse MS_RESCAN, MS_RETRY_MIN or MS_RETRY_MAX "
+		    "(MS_RESCAN and MS_RETRY_MIN must be at least 1)");
 		return -1;
 	}
 	return 0;

@@ -50,11 +50,13 @@ stop_bg() {
 		alive "$pid" || break
 		sleep 0.1
 	done
+	BGSTATUS=0
 	if alive "$pid"; then
 		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 		fail "stop_bg: $pid still running 20 s after SIG${2:-TERM}"
+		return 1
 	fi
-	BGSTATUS=0
 	wait "$pid" || BGSTATUS=$?
 	sed -i "/^$pid\$/d" "$BATS_TEST_TMPDIR/pids"
 }
@@ -108,8 +110,10 @@ msg() {
 wait_for() {
 	local end=$(( SECONDS + ${WAIT_TIMEOUT:-10} ))
 	until "$@"; do
-		(( SECONDS < end )) ||
-		    fail "wait_for: still false after ${WAIT_TIMEOUT:-10} s: $*"
+		if (( SECONDS >= end )); then
+			fail "wait_for: still false after ${WAIT_TIMEOUT:-10} s: $*"
+			return 1
+		fi
 		sleep 0.1
 	done
 }
