@@ -64,6 +64,12 @@ encrypted_name(const char *v)
 	return strncmp(v, "Heuristics.Encrypted", 20) == 0;
 }
 
+/* Errors libclamav reported through its message callback since the last
+ * scan began: it can say CL_CLEAN after failing (no temporary directory,
+ * say), and such a "clean" must not pass.  The callback has no context of
+ * ours, hence a counter for the whole process. */
+static unsigned clam_errors;
+
 /* Scan p[0..n); 1 with *virname for a finding, 0 clean, -1 error. */
 static int
 scan_bytes(struct clam *c, const char *p, size_t n, const char **virname, char *err,
@@ -79,8 +85,13 @@ scan_bytes(struct clam *c, const char *p, size_t n, const char **virname, char *
 		snprintf(err, errsz, "libclamav: unable to map %zu bytes", n);
 		return -1;
 	}
+	clam_errors = 0;
 	r = cl_scanmap_callback(map, NULL, virname, &scanned, c->engine, &c->opts, NULL);
 	cl_fmap_close(map);
+	if (clam_errors && r != CL_VIRUS) {
+		snprintf(err, errsz, "libclamav reported an error during the scan (see above)");
+		return -1;
+	}
 	if (r == CL_VIRUS)
 		return 1;
 	if (r == CL_CLEAN)
@@ -201,8 +212,10 @@ clam_msg(enum cl_msg severity, const char *full, const char *msg, void *ctx)
 	while (l && (msg[l - 1] == '\n' || msg[l - 1] == '\r'))
 		l--;
 	ms_sanitize(line, sizeof line, msg, l);
-	if (severity >= CL_MSG_ERROR)
+	if (severity >= CL_MSG_ERROR) {
+		clam_errors++;
 		ms_warn("libclamav: error: %s", line);
+	}
 	else
 		ms_warn("libclamav: %s", line);
 }

@@ -24,7 +24,7 @@ sv=$scratch/sv
 # This demo cleans what ClamAV finds and keeps YARA's default, quarantine.
 mkdir -p "$sv/clamav/env"
 echo clean > "$sv/clamav/env/MS_ACTION"
-# The admin hears of every finding.
+# The admin hears of what is cleaned, quarantined or not scanned.
 echo postmaster@example.org > "$sv/.env/MS_ADMIN"
 # ms-smtpd refuses recipients outside etc/mailscan/subscribers (@example.org).
 echo "$scratch/etc/mailscan/subscribers.cdb" > "$sv/smtpd/env/MS_SUBSCRIBERS"
@@ -57,7 +57,7 @@ done
 
 # The messages, made here so that nothing infected lives in the repository.
 python3 - "$msgs" <<'EOF'
-import base64, binascii, io, sys, zipfile
+import base64, binascii, io, sys, time, zipfile
 d = sys.argv[1]
 eicar = rb'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
 clam = open('/usr/share/clamav-testfiles/clam.exe', 'rb').read()
@@ -85,7 +85,7 @@ msg(3, 'a ClamAV test file in a zip', body, ctype=ct)
 uu = ''.join(binascii.b2a_uu(clam[i:i+45]).decode() for i in range(0, len(clam), 45))
 msg(4, 'a uuencoded executable in the text', f'Here is the tool:\n\nbegin 644 tool.exe\n{uu}`\nend\n\nBye.\n')
 msg(5, 'a forged status header', 'mailscan-marker-alpha mailscan-marker-bravo mailscan-marker-charlie\n',
-    headers='X-Mailscan-Status: clean; by=scanner.example.org; engines=clamav; t=1700000000;\n'
+    headers=f'X-Mailscan-Status: clean; by=scanner.example.org; engines=clamav; t={int(time.time())};\n'
             ' bh=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=;\n s=forged\n')
 nest = 'multipart/mixed; boundary="n0"'
 inner = 'Content-Type: text/plain\n\ndeep inside\n'

@@ -88,12 +88,14 @@ b64_decode_mail(const char *s, size_t n, struct buf *out, int *truncated)
 	unsigned acc = 0;
 	int k = 0, v;
 	size_t i;
-	unsigned char c;
+	unsigned char *o;
 
 	if (truncated)
 		*truncated = 0;
 	if (buf_reserve(out, n / 4 * 3 + 3) < 0)
 		return -1;
+	/* reserved above: write straight into the buffer */
+	o = (unsigned char *)out->p + out->len;
 	for (i = 0; i < n; i++) {
 		if (s[i] == '=')
 			break;
@@ -101,10 +103,9 @@ b64_decode_mail(const char *s, size_t n, struct buf *out, int *truncated)
 			continue;
 		acc = acc << 6 | (unsigned)v;
 		if (++k == 4) {
-			c = (unsigned char)(acc >> 16);
-			buf_addc(out, (char)c);
-			buf_addc(out, (char)(acc >> 8));
-			buf_addc(out, (char)acc);
+			*o++ = (unsigned char)(acc >> 16);
+			*o++ = (unsigned char)(acc >> 8);
+			*o++ = (unsigned char)acc;
 			acc = 0;
 			k = 0;
 		}
@@ -113,10 +114,11 @@ b64_decode_mail(const char *s, size_t n, struct buf *out, int *truncated)
 	 * that should close it, the input was cut short. */
 	if (k >= 2) {
 		acc <<= 6 * (4 - k);
-		buf_addc(out, (char)(acc >> 16));
+		*o++ = (unsigned char)(acc >> 16);
 		if (k == 3)
-			buf_addc(out, (char)(acc >> 8));
+			*o++ = (unsigned char)(acc >> 8);
 	}
+	out->len = (size_t)((char *)o - out->p);
 	if (truncated && (k == 1 || (k > 1 && i == n)))
 		*truncated = 1;
 	return 0;

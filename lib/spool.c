@@ -1,6 +1,7 @@
 /* spool: see spool.h */
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -587,9 +588,14 @@ watch(struct driver *d)
 static pid_t
 spawn(struct driver *d)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid == 0) {
+		/* A worker ends with its parent: a supervisor that kills the
+		 * service signals the parent alone. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(EX_PASS);
 		d->worker = 1;
 		signal(SIGHUP, SIG_IGN);
 		watch(d);

@@ -319,6 +319,14 @@ nkids() {
 	for k in $kids; do run -1 kill -0 "$k"; done
 }
 
+@test "-j: the workers end with their parent, even when it is killed (a supervisor signals only the parent)" {
+	start_stage -j 2
+	wait_for nkids "$STAGE" 2
+	kids=$(pgrep -P "$STAGE")
+	kill -KILL "$STAGE"
+	for k in $kids; do wait_for sh -c "! kill -0 $k 2>/dev/null"; done
+}
+
 @test "SIGTERM while a message is being processed: it is finished, then the driver exits; nothing lost" {
 	s=$(queue "X-Test-Sleep: 2")
 	o1=$(queue "X-Test-Sleep: 2")
