@@ -105,7 +105,7 @@ DEB_PKGS = gcc make pkg-config libclamav-dev libyara-dev libbsd-dev libtls-dev \
 	bats bats-assert bats-support swaks postfix clamav-testfiles clamav-daemon \
 	clamsmtp dovecot-pop3d dovecot-imapd c-icap vsftpd openssl python3 clang \
 	libclang-rt-14-dev libnet-ssleay-perl libio-socket-ssl-perl dnsmasq-base \
-	libpython3.11-testsuite sharutils
+	libpython3.11-testsuite sharutils clamdscan valgrind zip
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

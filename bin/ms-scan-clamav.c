@@ -70,12 +70,33 @@ encrypted_name(const char *v)
  * ours, hence a counter for the whole process. */
 static unsigned clam_errors;
 
+/* Per scan: what libclamav's archive callback saw. */
+struct scanctx {
+	unsigned long long maxfilesize;
+	int toobig;		/* an archive member larger than MaxFileSize */
+};
+
+/* libclamav passes a member over MaxFileSize by as clean, without a
+ * heuristic: look at each member's real size ourselves. */
+static cl_error_t
+clam_meta(const char *type, unsigned long csize, const char *name,
+    unsigned long size, int encrypted, unsigned int pos, void *ctx)
+{
+	struct scanctx *sc = ctx;
+
+	(void)type; (void)csize; (void)name; (void)encrypted; (void)pos;
+	if (sc && size > sc->maxfilesize)
+		sc->toobig = 1;
+	return CL_CLEAN;
+}
+
 /* Scan p[0..n); 1 with *virname for a finding, 0 clean, -1 error. */
 static int
 scan_bytes(struct clam *c, const char *p, size_t n, const char **virname, char *err,
     size_t errsz)
 {
 	unsigned long scanned = 0;
+	struct scanctx sc = { .maxfilesize = c->maxfilesize };
 	cl_fmap_t *map;
 	cl_error_t r;
 
@@ -86,14 +107,23 @@ scan_bytes(struct clam *c, const char *p, size_t n, const char **virname, char *
 		return -1;
 	}
 	clam_errors = 0;
-	r = cl_scanmap_callback(map, NULL, virname, &scanned, c->engine, &c->opts, NULL);
+	*virname = NULL;
+	r = cl_scanmap_callback(map, NULL, virname, &scanned, c->engine, &c->opts, &sc);
 	cl_fmap_close(map);
 	if (clam_errors && r != CL_VIRUS) {
 		snprintf(err, errsz, "libclamav reported an error during the scan (see above)");
 		return -1;
 	}
-	if (r == CL_VIRUS)
+	if (r == CL_VIRUS) {
+		/* a part over MaxFileSize comes back as a virus without a name */
+		if (*virname == NULL)
+			*virname = "Heuristics.Limits.Exceeded.MaxFileSize";
 		return 1;
+	}
+	if (r == CL_CLEAN && sc.toobig) {
+		*virname = "Heuristics.Limits.Exceeded.MaxFileSize";
+		return 1;
+	}
 	if (r == CL_CLEAN)
 		return 0;
 	snprintf(err, errsz, "libclamav: %s", cl_strerror(r));
@@ -241,6 +271,7 @@ load(void *ctx)
 	cl_engine_set_num(en, CL_ENGINE_MAX_RECURSION, c->maxrecursion);
 	cl_engine_set_num(en, CL_ENGINE_MAX_FILES, c->maxfiles);
 	cl_engine_set_num(en, CL_ENGINE_MAX_SCANTIME, c->maxscantime);
+	cl_engine_set_clcb_meta(en, clam_meta);
 	strlcpy(dbs, c->db, sizeof dbs);
 	for (d = strtok_r(dbs, ":", &sp); d; d = strtok_r(NULL, ":", &sp)) {
 		if ((r = cl_load(d, en, &sigs, CL_DB_STDOPT)) != CL_SUCCESS) {
