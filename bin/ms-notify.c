@@ -183,18 +183,10 @@ main(int argc, char **argv)
 	struct notify nc;
 	struct stage st = { .ctx = &nc, .filter = filter, .log = ms_logline };
 	const char *s;
-	int c, r;
 
 	PROG = "ms-notify";
 	memset(&nc, 0, sizeof nc);
-	while ((c = getopt(argc, argv, SPOOL_OPTS)) != -1) {
-		if ((r = spool_opt(&so, c, optarg)) == 1)
-			continue;
-		if (r < 0)
-			ms_fatal(EX_PERM, "bad value for -%c: %s", c, optarg);
-		ms_usage("[-q in -o out [-b bounce] [-j n]]");
-	}
-	if (optind != argc)
+	if (spool_getopt(argc, argv, &so) < 0)
 		ms_usage("[-q in -o out [-b bounce] [-j n]]");
 	if (cfg_str("MS_NOTIFY_SPOOL", NULL))
 		strlcpy(nc.spool, cfg_str("MS_NOTIFY_SPOOL", NULL), sizeof nc.spool);

@@ -722,18 +722,10 @@ main(int argc, char **argv)
 	struct spool_opts so = { 0 };
 	struct relay rc;
 	struct stage st = { .ctx = &rc, .filter = relay, .log = ms_logline };
-	int c, r;
 
 	PROG = "ms-relay";
 	memset(&rc, 0, sizeof rc);
-	while ((c = getopt(argc, argv, SPOOL_OPTS)) != -1) {
-		if ((r = spool_opt(&so, c, optarg)) == 1)
-			continue;
-		if (r < 0)
-			ms_fatal(EX_PERM, "bad value for -%c: %s", c, optarg);
-		ms_usage("[-1] [-q out [-o dsn-out] [-b bounce] [-j n]]");
-	}
-	if (optind != argc)
+	if (spool_getopt(argc, argv, &so) < 0)
 		ms_usage("[-1] [-q out [-o dsn-out] [-b bounce] [-j n]]");
 	signal(SIGPIPE, SIG_IGN);
 	setup(&rc);

@@ -382,18 +382,10 @@ main(int argc, char **argv)
 	struct clam c;
 	struct stage st = { .ctx = &c, .filter = filter, .reload = load, .log = ms_logline };
 	cl_error_t r;
-	int ch, rr;
 
 	PROG = "ms-scan-clamav";
 	memset(&c, 0, sizeof c);
-	while ((ch = getopt(argc, argv, SPOOL_OPTS)) != -1) {
-		if ((rr = spool_opt(&so, ch, optarg)) == 1)
-			continue;
-		if (rr < 0)
-			ms_fatal(EX_PERM, "bad value for -%c: %s", ch, optarg);
-		ms_usage("[-q in -o out [-a alt] [-b bounce] [-j n]]");
-	}
-	if (optind != argc)
+	if (spool_getopt(argc, argv, &so) < 0)
 		ms_usage("[-q in -o out [-a alt] [-b bounce] [-j n]]");
 	if (geteuid() == 0)
 		ms_fatal(EX_TEMP, "refusing to run as root: run me under my own uid "

@@ -248,18 +248,10 @@ main(int argc, char **argv)
 	struct yar y;
 	struct stage st = { .ctx = &y, .filter = filter, .reload = load, .log = ms_logline };
 	const char *bad;
-	int c, r;
 
 	PROG = "ms-scan-yara";
 	memset(&y, 0, sizeof y);
-	while ((c = getopt(argc, argv, SPOOL_OPTS)) != -1) {
-		if ((r = spool_opt(&so, c, optarg)) == 1)
-			continue;
-		if (r < 0)
-			ms_fatal(EX_PERM, "bad value for -%c: %s", c, optarg);
-		ms_usage("[-q in -o out [-a alt] [-b bounce] [-j n]]");
-	}
-	if (optind != argc)
+	if (spool_getopt(argc, argv, &so) < 0)
 		ms_usage("[-q in -o out [-a alt] [-b bounce] [-j n]]");
 	if (geteuid() == 0)
 		ms_fatal(EX_TEMP, "refusing to run as root: run me under my own uid "

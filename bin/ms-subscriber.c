@@ -104,18 +104,10 @@ main(int argc, char **argv)
 	struct spool_opts so = { 0 };
 	struct subs sc;
 	struct stage st = { .ctx = &sc, .filter = filter, .log = ms_logline };
-	int c, r;
 
 	PROG = "ms-subscriber";
 	memset(&sc, 0, sizeof sc);
-	while ((c = getopt(argc, argv, SPOOL_OPTS)) != -1) {
-		if ((r = spool_opt(&so, c, optarg)) == 1)
-			continue;
-		if (r < 0)
-			ms_fatal(EX_PERM, "bad value for -%c: %s", c, optarg);
-		ms_usage("[-q in -o out [-b bounce] [-j n]]");
-	}
-	if (optind != argc)
+	if (spool_getopt(argc, argv, &so) < 0)
 		ms_usage("[-q in -o out [-b bounce] [-j n]]");
 	if (control_path(sc.path, sizeof sc.path, "MS_SUBSCRIBERS", "subscribers.cdb") < 0)
 		ms_fatal(EX_PERM, "MS_ETC or MS_SUBSCRIBERS is too long");

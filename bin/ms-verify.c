@@ -200,18 +200,10 @@ main(int argc, char **argv)
 	struct spool_opts so = { 0 };
 	struct verify vc;
 	struct stage st = { .ctx = &vc, .filter = verify, .reload = load, .log = ms_logline };
-	int c, r;
 
 	PROG = "ms-verify";
 	memset(&vc, 0, sizeof vc);
-	while ((c = getopt(argc, argv, SPOOL_OPTS)) != -1) {
-		if ((r = spool_opt(&so, c, optarg)) == 1)
-			continue;
-		if (r < 0)
-			ms_fatal(EX_PERM, "bad value for -%c: %s", c, optarg);
-		ms_usage("[-q in -o scanned -a unscanned [-b bounce] [-j n]]");
-	}
-	if (optind != argc)
+	if (spool_getopt(argc, argv, &so) < 0)
 		ms_usage("[-q in -o scanned -a unscanned [-b bounce] [-j n]]");
 	if (control_path(vc.scannerspath, sizeof vc.scannerspath, "MS_SCANNERS", "scanners") < 0 ||
 	    control_path(vc.keydir, sizeof vc.keydir, "MS_TRUSTED_KEYS", "trusted-keys") < 0)

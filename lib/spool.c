@@ -110,6 +110,17 @@ spool_opt(struct spool_opts *o, int c, const char *arg)
 	return 0;
 }
 
+int
+spool_getopt(int argc, char **argv, struct spool_opts *o)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, SPOOL_OPTS)) != -1)
+		if (spool_opt(o, c, optarg) != 1)
+			return -1;
+	return optind == argc ? 0 : -1;
+}
+
 static const char *
 code_word(int code)
 {

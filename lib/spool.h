@@ -65,6 +65,11 @@ struct spool_opts {
  * SPOOL_OPTS; -1: bad value (errno EINVAL). */
 int spool_opt(struct spool_opts *o, int c, const char *arg);
 
+/* getopt over argv for a stage that has only the driver's options.  0,
+ * or -1 on an unknown option, a bad value or an extra argument (main()
+ * then gives its usage). */
+int spool_getopt(int argc, char **argv, struct spool_opts *o);
+
 int filter_run(const struct stage *st);
 int spool_run(const struct spool_opts *o, const struct stage *st);
 
