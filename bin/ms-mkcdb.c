@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 
+#include "control.h"
 #include "diag.h"
 #include "table.h"
 
@@ -25,6 +26,9 @@ main(int argc, char **argv)
 			if (errno == EINVAL && bad)
 				ms_fatal(EX_PERM, "unable to compile %s: line %zu: key longer "
 				    "than 1024 bytes", argv[i], bad);
+			if (errno == EFBIG)
+				ms_fatal(EX_PERM, "unable to compile %s: larger than %lu bytes",
+				    argv[i], (unsigned long)CONTROL_MAX);
 			ms_fatalsys("unable to compile %s into %s", argv[i], dst);
 		}
 		ms_info("%s: %ld key%s", dst, n, n == 1 ? "" : "s");
