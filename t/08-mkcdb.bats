@@ -166,7 +166,7 @@ relay_to() {
 @test "a source over 4 MB is refused with 100; an empty one makes an empty table" {
 	head -c $((4 * 1024 * 1024 + 1)) /dev/zero | tr '\0' '\n' >"$T"
 	run -100 ms-mkcdb "$T"
-	assert_output "ms-mkcdb: fatal: unable to compile $T into $T.cdb: File too large"
+	assert_output "ms-mkcdb: fatal: unable to compile $T: larger than 4194304 bytes"
 	[ ! -e "$T.cdb" ]
 	no_tmp
 	: >"$T"
