@@ -62,14 +62,16 @@ filter(void *ctx, struct job *job)
 		dropped++;
 	}
 	e.nrcpt = kept;
-	/* for ms-trust: known and unknown recipients of this client */
-	if (e.client && sc->statsdir[0]) {
+	/* for ms-trust: the unknown recipients of this client.  Not the
+	 * known ones: mail that came over SMTP had them counted at RCPT by
+	 * ms-smtpd already, and unknown ones reach us only by other paths. */
+	if (e.client && sc->statsdir[0] && dropped) {
 		char ip[64];
 		size_t l = strcspn(e.client, " ");
 		if (l < sizeof ip) {
 			memcpy(ip, e.client, l);
 			ip[l] = '\0';
-			if (stats_add(sc->statsdir, ip, kept, dropped, sc->window) < 0 && errno != EINVAL)
+			if (stats_add(sc->statsdir, ip, 0, dropped, sc->window) < 0 && errno != EINVAL)
 				ms_warnsys("unable to record recipient statistics in %s", sc->statsdir);
 		}
 	}

@@ -91,6 +91,16 @@ reply_and_exit(const char *line, int code)
 	exit(code);
 }
 
+/* A setting we cannot use: the client hears 421 (and tries later), the
+ * log says why. */
+static void
+config_error(const char *fmt, const char *arg)
+{
+	ms_warn(fmt, arg);
+	reply_and_exit("421 4.3.5 mail system configuration error, try again later\r\n",
+	    EX_TEMP);
+}
+
 /* Take a free slot of the level: a lock on one of its slot files, kept
  * (the descriptor survives exec) until this connection's process ends. */
 static int
@@ -155,7 +165,7 @@ main(int argc, char **argv)
 	if (cfg_uint("MS_TRUST_THRESHOLD", 50, &threshold) < 0 ||
 	    cfg_uint("MS_TRUST_MIN", 20, &min) < 0 ||
 	    cfg_uint("MS_TRUST_WINDOW", 86400, &window) < 0)
-		ms_fatal(EX_TEMP, "unable to parse MS_TRUST_THRESHOLD, MS_TRUST_MIN or "
+		config_error("unable to parse MS_TRUST_THRESHOLD, MS_TRUST_MIN or %s",
 		    "MS_TRUST_WINDOW");
 	while ((c = getopt(argc, argv, "+l")) != -1) {
 		if (c == 'l')
@@ -168,7 +178,7 @@ main(int argc, char **argv)
 	ip = cfg_str("TCPREMOTEIP", NULL);
 	def = cfg_str("MS_TRUST_DEFAULT", "neutral");
 	if ((level = level_of(def, strlen(def))) < 0)
-		ms_fatal(EX_TEMP, "MS_TRUST_DEFAULT is not a level: %s", def);
+		config_error("MS_TRUST_DEFAULT is not a level: %s", def);
 	if (control_path(trustpath, sizeof trustpath, "MS_TRUST_TABLE", "trust") < 0)
 		ms_fatal(EX_TEMP, "MS_ETC or MS_TRUST_TABLE is too long");
 	if (ip) {
@@ -195,7 +205,7 @@ main(int argc, char **argv)
 	for (char *v = var + 9; *v; v++)
 		*v = (char)(*v - 'a' + 'A');
 	if (cfg_uint(var, default_slots[level], &slots) < 0)
-		ms_fatal(EX_TEMP, "unable to parse %s", var);
+		config_error("unable to parse %s", var);
 	if (cfg_spooldir(slotdir, sizeof slotdir, "trust/slots") < 0)
 		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
 	if (slots == 0) {
@@ -216,10 +226,12 @@ main(int argc, char **argv)
 		*v = (char)(*v - 'a' + 'A');
 	if ((spec = cfg_str(var, NULL)) != NULL) {
 		if (chain_parse(&ch, spec) < 0 || ch.n != 1)
-			ms_fatal(EX_TEMP, "%s must be one program with its arguments", var);
+			config_error("%s must be one program with its arguments", var);
 		execvp(ch.argv[0][0], ch.argv[0]);
-		ms_fatalsys("unable to run %s", ch.argv[0][0]);
+		ms_warnsys("unable to run %s", ch.argv[0][0]);
+		config_error("no program for level %s", levels[level]);
 	}
 	execvp(argv[optind], argv + optind);
-	ms_fatalsys("unable to run %s", argv[optind]);
+	ms_warnsys("unable to run %s", argv[optind]);
+	config_error("no program to run: %s", argv[optind]);
 }

@@ -11,20 +11,22 @@
 /* An address as 16 bytes; IPv4 and IPv4-mapped IPv6 come out as v6 = 0
  * with the 4 bytes first. */
 static int
-addr(const char *s, unsigned char a[16], int *v6)
+addr(const char *s, unsigned char a[16], int *v6, int *mapped)
 {
-	static const unsigned char mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+	static const unsigned char prefix[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
 
 	memset(a, 0, 16);
+	*mapped = 0;
 	if (inet_pton(AF_INET, s, a) == 1) {
 		*v6 = 0;
 		return 0;
 	}
 	if (inet_pton(AF_INET6, s, a) == 1) {
-		if (memcmp(a, mapped, 12) == 0) {
+		if (memcmp(a, prefix, 12) == 0) {
 			memmove(a, a + 12, 4);
 			memset(a + 4, 0, 12);
 			*v6 = 0;
+			*mapped = 1;
 		} else
 			*v6 = 1;
 		return 0;
@@ -39,6 +41,7 @@ cidr_parse(const char *s, size_t n, struct cidr *c)
 	char tmp[64];
 	char *slash, *end;
 	unsigned long bits;
+	int mapped;
 
 	if (n == 0 || n >= sizeof tmp)
 		goto bad;
@@ -47,13 +50,20 @@ cidr_parse(const char *s, size_t n, struct cidr *c)
 	slash = strchr(tmp, '/');
 	if (slash)
 		*slash++ = '\0';
-	if (addr(tmp, c->a, &c->v6) < 0)
+	if (addr(tmp, c->a, &c->v6, &mapped) < 0)
 		goto bad;
 	c->bits = c->v6 ? 128 : 32;
 	if (slash) {
 		if (*slash < '0' || *slash > '9')
 			goto bad;
 		bits = strtoul(slash, &end, 10);
+		/* an IPv4-mapped prefix is written with an IPv6 length:
+		 * ::ffff:10.0.0.0/104 is 10.0.0.0/8 */
+		if (mapped) {
+			if (bits < 96 || bits > 128)
+				goto bad;
+			bits -= 96;
+		}
 		if (*end || bits > c->bits)
 			goto bad;
 		c->bits = (unsigned)bits;
@@ -69,9 +79,9 @@ cidr_match(const struct cidr *c, const char *ip)
 {
 	unsigned char a[16];
 	unsigned full, rest;
-	int v6;
+	int v6, mapped;
 
-	if (addr(ip, a, &v6) < 0 || v6 != c->v6)
+	if (addr(ip, a, &v6, &mapped) < 0 || v6 != c->v6)
 		return 0;
 	full = c->bits / 8;
 	rest = c->bits % 8;

@@ -45,10 +45,17 @@ path(const char *dir, const char *ip, char *dst, size_t dstsz)
 	unsigned char a[16];
 	char canon[INET6_ADDRSTRLEN];
 
+	static const unsigned char mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+
 	if (inet_pton(AF_INET, ip, a) == 1)
 		inet_ntop(AF_INET, a, canon, sizeof canon);
-	else if (inet_pton(AF_INET6, ip, a) == 1)
-		inet_ntop(AF_INET6, a, canon, sizeof canon);
+	else if (inet_pton(AF_INET6, ip, a) == 1) {
+		/* an IPv4-mapped address is the IPv4 address */
+		if (memcmp(a, mapped, 12) == 0)
+			inet_ntop(AF_INET, a + 12, canon, sizeof canon);
+		else
+			inet_ntop(AF_INET6, a, canon, sizeof canon);
+	}
 	else {
 		errno = EINVAL;
 		return -1;
