@@ -222,8 +222,9 @@ uid_line(void *arg, const char *line, size_t n, size_t lineno)
 static int
 uid_save(const struct account *a, struct uids *u, size_t max)
 {
+	/* max: at most that many, the newest (SIZE_MAX: all) */
 	char p[PATH_MAX], tmp[PATH_MAX];
-	size_t from = u->n > max ? u->n - max / 2 : 0;
+	size_t from = u->n > max ? u->n - max : 0;
 	FILE *fp;
 	int fd;
 
@@ -274,6 +275,7 @@ struct listing {
 	unsigned long num;
 	unsigned long size;
 	char uid[72];
+	int deleted;		/* we said DELE for it in this session */
 };
 
 static int
@@ -311,6 +313,7 @@ lines(struct pop3 *p, struct buf *b, struct listing **lv, size_t *ln, int uidl)
 		(*lv)[*ln].num = num;
 		(*lv)[*ln].size = strtoul(w, NULL, 10);
 		(*lv)[*ln].uid[0] = '\0';
+		(*lv)[*ln].deleted = 0;
 		(*ln)++;
 	}
 	return 0;
@@ -392,7 +395,8 @@ fetch_account(const struct fetch *f, const char *name)
 		if (pop3_stls(&p, tc, a.host) < 0 || pop3_capa(&p) < 0)
 			goto fail;
 	}
-	if (pop3_login(&p, a.user, a.pass, strcmp(a.auth, "apop") == 0) < 0)
+	if (pop3_login(&p, a.user, a.pass, strcmp(a.auth, "apop") == 0 ? POP3_AUTH_APOP :
+	    strcmp(a.auth, "user") == 0 ? POP3_AUTH_USER : POP3_AUTH_AUTO) < 0)
 		goto fail;
 	if (pop3_cmd(&p, "LIST") != 1 || pop3_multiline(&p, &b, 1 << 24, &big) < 0 ||
 	    lines(&p, &b, &lv, &ln, 0) < 0)
@@ -423,8 +427,10 @@ fetch_account(const struct fetch *f, const char *name)
 		if (hasuidl && l->uid[0] && uid_has(&u, l->uid, strlen(l->uid))) {
 			/* taken before; if it is still there, its DELE was not
 			 * committed then */
-			if (!keep && pop3_cmd(&p, "DELE %lu", l->num) == 1)
+			if (!keep && pop3_cmd(&p, "DELE %lu", l->num) == 1) {
 				dele++;
+				l->deleted = 1;
+			}
 			continue;
 		}
 		if (l->size > f->maxsize) {
@@ -451,8 +457,12 @@ fetch_account(const struct fetch *f, const char *name)
 		{
 			struct hdr h;
 			struct buf rp = BUF_INIT;
+			const char *lt, *gt;
+			/* the address inside <>, whatever comment follows */
 			if (hdr_find(b.p ? b.p : "", b.len, "Return-Path", &h) && hdr_unfold(&h, &rp) == 0 &&
-			    env_set_sender(&e, rp.p ? rp.p : "", rp.len) == 0)
+			    rp.len && (lt = memchr(rp.p, '<', rp.len)) != NULL &&
+			    (gt = memchr(lt, '>', rp.len - (size_t)(lt - rp.p))) != NULL &&
+			    env_set_sender(&e, lt + 1, (size_t)(gt - lt - 1)) == 0)
 				;
 			else
 				env_set_sender(&e, "", 0);
@@ -503,9 +513,12 @@ fetch_account(const struct fetch *f, const char *name)
 			}
 		}
 		if (!keep) {
-			if (pop3_cmd(&p, "DELE %lu", l->num) < 0)
+			if ((r = pop3_cmd(&p, "DELE %lu", l->num)) < 0)
 				goto fail;
-			dele++;
+			if (r == 1) {
+				dele++;
+				l->deleted = 1;
+			}
 		}
 	}
 	/* QUIT commits the deletions. */
@@ -516,8 +529,31 @@ fetch_account(const struct fetch *f, const char *name)
 		goto done;
 	}
 	pop3_close(&p, 0);
-	if (u.n > f->uidlmax && uid_save(&a, &u, f->uidlmax) < 0)
-		ms_warnsys("%s: unable to shorten the uid record", name);
+	/* The record keeps what the server still has (listed, and not
+	 * deleted by us now that QUIT committed it): a UID it no longer has
+	 * cannot come back, and one it has must never be forgotten (with
+	 * keep=yes that would fetch it again). */
+	if (hasuidl) {
+		struct uids kept = { 0 };
+		size_t stale = 0;
+		for (size_t k = 0; k < u.n; k++) {
+			int listed = 0;
+			for (size_t m = 0; m < ln && !listed; m++)
+				listed = !lv[m].deleted && strcmp(lv[m].uid, u.v[k]) == 0;
+			if (listed)
+				uid_add(&kept, u.v[k], strlen(u.v[k]));
+			else
+				stale++;
+		}
+		if (stale || kept.n > f->uidlmax) {
+			if (kept.n > f->uidlmax)
+				ms_warn("%s: the server keeps %zu messages, more than MS_POP_UIDLMAX "
+				    "(%u): all their UIDs are kept", name, kept.n, f->uidlmax);
+			if (uid_save(&a, &kept, SIZE_MAX) < 0)
+				ms_warnsys("%s: unable to shorten the uid record", name);
+		}
+		uid_free(&kept);
+	}
 	ms_info("%s: fetched %zu message%s (%zu bytes), %zu deleted on the server, %zu skipped",
 	    name, got, got == 1 ? "" : "s", bytes, dele, skipped);
 	code = EX_PASS;

@@ -96,9 +96,11 @@ nonce_fresh(struct fwdd *f, const struct fwd_req *r)
 	char nonce[80];
 
 	snprintf(dir, sizeof dir, "%s/forward", f->spool);
-	snprintf(path, sizeof path, "%s/nonces", dir);
-	snprintf(tmp, sizeof tmp, "%s/nonces.tmp", dir);
-	snprintf(lock, sizeof lock, "%s/lock", dir);
+	/* dot names: no domain can have them (fwd_parse refuses a leading
+	 * dot), so they never collide with a domain's address file */
+	snprintf(path, sizeof path, "%s/.nonces", dir);
+	snprintf(tmp, sizeof tmp, "%s/.nonces.tmp", dir);
+	snprintf(lock, sizeof lock, "%s/.lock", dir);
 	if (mkdir_p(dir, 0700) < 0 || (lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return -1;
 	if (flock(lfd, LOCK_EX) < 0) {
@@ -249,6 +251,7 @@ odmr_filter(void *ctx, struct job *job)
 	struct envelope e, k;
 	struct smtpc_rcpt *r;
 	struct dsn_failure *fl;
+	char *fate;
 	char dsn[NAME_MAX + 1], out[PATH_MAX];
 	size_t off, i, done = 0, perm = 0, temp = 0, nf = 0;
 	long long born = strtoll(job->name, NULL, 10);
@@ -261,8 +264,13 @@ odmr_filter(void *ctx, struct job *job)
 		job_reason(job, "5.6.0 malformed envelope block");
 		return EX_PERM;
 	}
-	if ((r = calloc(e.nrcpt, sizeof *r)) == NULL || (fl = calloc(e.nrcpt, sizeof *fl)) == NULL) {
+	r = calloc(e.nrcpt, sizeof *r);
+	fl = calloc(e.nrcpt, sizeof *fl);
+	fate = calloc(e.nrcpt, 1);
+	if (r == NULL || fl == NULL || fate == NULL) {
 		free(r);
+		free(fl);
+		free(fate);
 		env_free(&e);
 		job_reason(job, "out of memory");
 		return EX_TEMP;
@@ -277,37 +285,42 @@ odmr_filter(void *ctx, struct job *job)
 	} else if (smtpc_transaction(&o->c, e.sender, r, e.nrcpt, job->in + off,
 	    job->inlen - off) == 0 && o->c.code < 0)
 		o->lost = 1;
+	/* what becomes of each: delivered, failed for good (DSN), held */
 	for (i = 0; i < e.nrcpt; i++) {
 		int c = r[i].code;
 		if (c / 100 == 2)
-			done++;
+			fate[i] = 'd';
 		else if (c / 100 == 5 || expired) {
 			fl[nf].addr = r[i].addr;
 			fl[nf].why = r[i].why;
 			nf++;
-			perm++;
+			fate[i] = 'p';
 		} else
-			temp++;
-		ms_info("%s: <%s> %s: %s", job->name, r[i].addr, c / 100 == 2 ? "delivered" :
-		    c / 100 == 5 || expired ? "failed" : "deferred", r[i].why);
+			fate[i] = 't';
 	}
 	snprintf(out, sizeof out, "%s/out", o->f->spool);
 	if (nf && e.sender[0] &&
 	    dsn_queue(out, o->f->host, &e, fl, nf, job->in + off, job->inlen - off, dsn,
-	    sizeof dsn) < 0) {
-		temp += perm;
-		perm = 0;
-		for (i = 0; i < e.nrcpt; i++)
-			if (r[i].code / 100 != 2)
-				r[i].code = 400;	/* keep it: no DSN was written */
+	    sizeof dsn) < 0)
+		for (i = 0; i < e.nrcpt; i++)	/* no DSN written: keep them held */
+			if (fate[i] == 'p')
+				fate[i] = 't';
+	for (i = 0; i < e.nrcpt; i++) {
+		done += fate[i] == 'd';
+		perm += fate[i] == 'p';
+		temp += fate[i] == 't';
+		ms_info("%s: <%s> %s: %s", job->name, r[i].addr, fate[i] == 'd' ? "delivered" :
+		    fate[i] == 'p' ? "failed" : "deferred", r[i].why);
 	}
 	if (temp && (done || perm)) {
 		/* Only the recipients still to do stay held. */
 		env_init(&k);
 		env_set_sender(&k, e.sender, strlen(e.sender));
 		for (i = 0; i < e.nrcpt; i++)
-			if (r[i].code / 100 != 2 && r[i].code / 100 != 5 && !expired)
+			if (fate[i] == 't')
 				env_add_rcpt(&k, r[i].addr, strlen(r[i].addr));
+		if (e.client)
+			env_set(&k.client, e.client, strlen(e.client));
 		if (env_write(&k, &job->out) == 0 &&
 		    buf_add(&job->out, job->in + off, job->inlen - off) == 0)
 			job->changed = 1;
@@ -316,6 +329,7 @@ odmr_filter(void *ctx, struct job *job)
 	job_reason(job, "delivered %zu, bounced %zu, deferred %zu", done, perm, temp);
 	free(r);
 	free(fl);
+	free(fate);
 	env_free(&e);
 	return temp ? EX_TEMP : EX_DONE;
 }

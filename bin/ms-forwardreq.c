@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -44,6 +45,8 @@
 
 struct req {
 	const char *domain;
+	char dom[256];		/* the domain, lower case */
+	char tried[64];		/* the address last asked for, whatever came of it */
 	char host[256], port[8];
 	int odmr;
 	char key[FWD_KEYMAX + 1];
@@ -343,8 +346,11 @@ once(struct req *r, int force)
 		return EX_TEMP;
 	}
 	last_address(r, last, sizeof last);
-	if (!force && strcmp(addr, last) == 0)
+	/* between the intervals: only a new address is worth asking for, one
+	 * that neither succeeded nor was tried already */
+	if (!force && (strcmp(addr, last) == 0 || strcmp(addr, r->tried) == 0))
 		return EX_PASS;
+	strlcpy(r->tried, addr, sizeof r->tried);
 	if (strcmp(addr, last) != 0 && last[0])
 		ms_info("our address changed from %s to %s: asking at once", last, addr);
 	code = forward(r, addr);
@@ -396,8 +402,13 @@ main(int argc, char **argv)
 		*colon = '\0';
 		strlcpy(r.port, colon + 1, sizeof r.port);
 	}
-	if (strchr(r.domain, '/') || r.domain[0] == '.' || r.domain[0] == '\0')
+	if (strchr(r.domain, '/') || r.domain[0] == '.' || r.domain[0] == '\0' ||
+	    strlen(r.domain) >= sizeof r.dom)
 		ms_fatal(EX_PERM, "not a domain: %s", r.domain);
+	/* the server signs and looks up the domain in lower case */
+	for (size_t k = 0; r.domain[k]; k++)
+		r.dom[k] = (char)tolower((unsigned char)r.domain[k]);
+	r.domain = r.dom;
 	if (cfg_uint("MS_FORWARD_PORT", 25, &r.myport) < 0 || r.myport == 0 || r.myport > 65535 ||
 	    cfg_uint("MS_TIMEOUT", 60, &r.timeout) < 0)
 		ms_fatal(EX_PERM, "unable to parse MS_FORWARD_PORT or MS_TIMEOUT");

@@ -315,7 +315,9 @@ deliver_smtp(struct relay *rc, const struct route *rt, const char *domain,
 		group_state(g, n, R_TEMP, "4.4.3 MX lookup failed, will retry");
 		return;
 	}
-	if (dr == DNS_NODATA) {	/* the implicit MX: the domain itself */
+	int implicit = dr == DNS_NODATA;
+
+	if (implicit) {		/* the implicit MX: the domain itself */
 		nmx = 1;
 		mx[0].pref = 0;
 		strlcpy(mx[0].host, domain, sizeof mx[0].host);
@@ -329,6 +331,14 @@ deliver_smtp(struct relay *rc, const struct route *rt, const char *domain,
 		dr = dns_addrs(rc->dns, mx[i].host, 25, a, DNS_MAXADDR, &na);
 		if (dr != DNS_OK) {
 			char why[400];
+			/* RFC 5321 5.1: a domain with neither MX nor address
+			 * records has no mail host at all: that is final */
+			if (implicit && (dr == DNS_NODATA || dr == DNS_NXDOMAIN)) {
+				snprintf(why, sizeof why, "5.1.2 %s has no MX and no address: "
+				    "no mail host", domain);
+				group_state(g, n, R_PERM, why);
+				return;
+			}
 			snprintf(why, sizeof why, "4.4.3 no address for MX %s", mx[i].host);
 			group_state(g, n, R_TEMP, why);
 			continue;

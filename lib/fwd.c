@@ -30,11 +30,12 @@ word(const char *line, size_t n, size_t *i, char *dst, size_t dstsz)
 		(*i)++;
 	if (*i == s || *i - s >= dstsz)
 		return -1;
+	/* every byte, NUL included: a word is printable ASCII only */
+	for (size_t k = s; k < *i; k++)
+		if ((unsigned char)line[k] <= 0x20 || (unsigned char)line[k] >= 0x7f)
+			return -1;
 	memcpy(dst, line + s, *i - s);
 	dst[*i - s] = '\0';
-	for (size_t k = 0; dst[k]; k++)
-		if ((unsigned char)dst[k] <= 0x20 || (unsigned char)dst[k] >= 0x7f)
-			return -1;
 	return 0;
 }
 

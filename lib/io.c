@@ -1,5 +1,6 @@
 /* io: see io.h */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -216,6 +217,17 @@ handshake(struct io *io)
 	}
 }
 
+/* TLS reads and writes through libtls on a blocking descriptor would
+ * wait in read(2) with no timeout: make both non-blocking, so that every
+ * wait is a poll() bounded by io->timeout. */
+static void
+nonblocking(struct io *io)
+{
+	fcntl(io->rfd, F_SETFL, fcntl(io->rfd, F_GETFL) | O_NONBLOCK);
+	if (io->wfd != io->rfd)
+		fcntl(io->wfd, F_SETFL, fcntl(io->wfd, F_GETFL) | O_NONBLOCK);
+}
+
 int
 io_starttls_server(struct io *io, struct tls *server)
 {
@@ -227,6 +239,7 @@ io_starttls_server(struct io *io, struct tls *server)
 	}
 	io->tls = c;
 	io_discard(io);
+	nonblocking(io);
 	return handshake(io);
 }
 
@@ -239,6 +252,7 @@ io_starttls_client(struct io *io, struct tls *client, const char *servername)
 	}
 	io->tls = client;
 	io_discard(io);
+	nonblocking(io);
 	return handshake(io);
 }
 

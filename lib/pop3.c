@@ -338,15 +338,16 @@ pop3_stls(struct pop3 *p, struct tls_config *tls, const char *servername)
 }
 
 int
-pop3_login(struct pop3 *p, const char *user, const char *pass, int apop)
+pop3_login(struct pop3 *p, const char *user, const char *pass, int mode)
 {
+	int apop = mode == POP3_AUTH_APOP;
 	struct buf raw = BUF_INIT, b64 = BUF_INIT;
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned dl = 0, i;
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
 	int r;
 
-	if (p->caps & POP3_CAPA_PLAIN) {
+	if (mode == POP3_AUTH_AUTO && (p->caps & POP3_CAPA_PLAIN)) {
 		if (buf_addc(&raw, '\0') < 0 || buf_adds(&raw, user) < 0 ||
 		    buf_addc(&raw, '\0') < 0 || buf_adds(&raw, pass) < 0 ||
 		    b64_encode(raw.p, raw.len, &b64) < 0 || buf_cstr(&b64) == NULL)
@@ -380,8 +381,10 @@ pop3_login(struct pop3 *p, const char *user, const char *pass, int apop)
 		if (r == 1)
 			r = pop3_cmd(p, "PASS %s", pass);
 	}
+	/* the credentials were refused, unless the server says it is its own
+	 * passing trouble (RFC 3206) */
 	if (r == 0)
-		p->perm = 1;	/* the credentials were refused */
+		p->perm = strstr(p->err, "[SYS/TEMP]") == NULL && strstr(p->err, "[IN-USE]") == NULL;
 	return r == 1 ? 0 : -1;
 }
 

@@ -55,10 +55,13 @@ int pop3_cmd(struct pop3 *p, const char *fmt, ...)
 int pop3_multiline(struct pop3 *p, struct buf *out, size_t max, int *toobig);
 int pop3_capa(struct pop3 *p);
 int pop3_stls(struct pop3 *p, struct tls_config *tls, const char *servername);
-/* Log in: SASL PLAIN when offered, APOP when asked for (apop) and the
- * greeting had a timestamp, else USER and PASS.  0 or -1 (p->perm set
- * when the server refused the credentials). */
-int pop3_login(struct pop3 *p, const char *user, const char *pass, int apop);
+enum { POP3_AUTH_AUTO, POP3_AUTH_APOP, POP3_AUTH_USER };
+
+/* Log in by mode: AUTO is SASL PLAIN when offered, else USER and PASS;
+ * APOP needs the greeting's timestamp; USER is USER and PASS.  0 or -1
+ * (p->perm set when the server refused the credentials for good; a
+ * "[SYS/TEMP]" or "[IN-USE]" refusal, RFC 3206, is temporary). */
+int pop3_login(struct pop3 *p, const char *user, const char *pass, int mode);
 void pop3_close(struct pop3 *p, int quit);
 
 #endif
