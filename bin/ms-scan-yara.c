@@ -122,25 +122,13 @@ static int
 filter(void *ctx, struct job *job)
 {
 	struct yar *y = ctx;
-	struct envelope e;
 	struct mime_result res;
 	struct walk w;
 	size_t off;
 	int code;
 
-	env_init(&e);
-	if (env_parse(job->in, job->inlen, SIZE_MAX, &e, &off) < 0 ||
-	    (job->byhand && env_from_environ(&e, SIZE_MAX) < 0)) {
-		job_reason(job, "5.6.0 malformed envelope block");
-		env_free(&e);
-		return errno == EBADMSG ? EX_PERM : EX_TEMP;
-	}
-	if (!scan_wanted(&y->s, e.trust)) {
-		job_reason(job, "not scanned here at trust level %s (MS_LEVELS)", e.trust);
-		env_free(&e);
-		return EX_PASS;
-	}
-	env_free(&e);
+	if (!scan_begin(job, &y->s, &off, &code))
+		return code;
 	memset(&w, 0, sizeof w);
 	w.y = y;
 	w.msg = job->in + off;

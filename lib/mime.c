@@ -247,15 +247,6 @@ unquote(const char *s, size_t n, int quoted, struct buf *out)
 	return 0;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return -1;
-}
-
 /* Append s[0..n) with %XX decoded (RFC 2231 extended values). */
 static int
 pct_decode(const char *s, size_t n, struct buf *out)
@@ -268,8 +259,8 @@ pct_decode(const char *s, size_t n, struct buf *out)
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 
-		if (c == '%' && i + 2 < n && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (l = hexval((unsigned char)s[i + 2])) >= 0) {
+		if (c == '%' && i + 2 < n && (h = qp_hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (l = qp_hexval((unsigned char)s[i + 2])) >= 0) {
 			c = (char)(h << 4 | l);
 			i += 2;
 		}

@@ -4,8 +4,8 @@
 #include "buf.h"
 #include "qp.h"
 
-static int
-hexval(unsigned char c)
+int
+qp_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9') return c - '0';
 	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -48,8 +48,8 @@ qp_decode(const char *s, size_t n, struct buf *out, int *bad)
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '=') {
-			if (i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-			    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+			if (i + 2 < n && (hi = qp_hexval((unsigned char)s[i + 1])) >= 0 &&
+			    (lo = qp_hexval((unsigned char)s[i + 2])) >= 0) {
 				buf_addc(out, (char)(hi << 4 | lo));
 				i += 3;
 				continue;

@@ -20,4 +20,7 @@ int qp_decode(const char *s, size_t n, struct buf *out, int *bad);
  * characters with soft breaks.  -1 on ENOMEM. */
 int qp_encode(const char *p, size_t n, const char *eol, struct buf *out);
 
+/* The value of one hex digit (either case), or -1. */
+int qp_hexval(unsigned char c);
+
 #endif

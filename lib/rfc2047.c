@@ -5,6 +5,7 @@
 
 #include "base64.h"
 #include "buf.h"
+#include "qp.h"
 #include "rfc2047.h"
 
 #define CHARSET_MAX 64	/* longest charset name taken in an encoded-word */
@@ -53,15 +54,6 @@ cs_to_utf8(const char *cs, size_t cslen, const char *p, size_t n,
 		}
 	}
 	return 1;
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return -1;
 }
 
 /* An encoded-word at s[i]: "=?" charset "?" B|Q "?" text "?=", where
@@ -115,8 +107,8 @@ decode_word(const char *s, size_t cs, size_t cslen, char enc, size_t txt,
 			if (c == '_')
 				c = ' ';
 			else if (c == '=' && i + 2 < txtlen &&
-			    (h = hexval((unsigned char)s[txt + i + 1])) >= 0 &&
-			    (l = hexval((unsigned char)s[txt + i + 2])) >= 0) {
+			    (h = qp_hexval((unsigned char)s[txt + i + 1])) >= 0 &&
+			    (l = qp_hexval((unsigned char)s[txt + i + 2])) >= 0) {
 				c = (char)(h << 4 | l);
 				i += 2;
 			}

@@ -43,6 +43,27 @@ scan_wanted(const struct scan_settings *s, const char *trust)
 }
 
 int
+scan_begin(struct job *job, const struct scan_settings *s, size_t *off, int *code)
+{
+	struct envelope e;
+	int go = 1;
+
+	env_init(&e);
+	if (env_parse(job->in, job->inlen, SIZE_MAX, &e, off) < 0 ||
+	    (job->byhand && env_from_environ(&e, SIZE_MAX) < 0)) {
+		job_reason(job, "5.6.0 malformed envelope block");
+		*code = errno == EBADMSG ? EX_PERM : EX_TEMP;
+		go = 0;
+	} else if (!scan_wanted(s, e.trust)) {
+		job_reason(job, "not scanned here at trust level %s (MS_LEVELS)", e.trust);
+		*code = EX_PASS;
+		go = 0;
+	}
+	env_free(&e);
+	return go;
+}
+
+int
 scan_settings_load(struct scan_settings *s, const char **bad)
 {
 	static const char *const acts[] = { "clean", "quarantine", "reject", "tag", "pass" };

@@ -38,6 +38,11 @@ struct scan_settings {
 /* The trust levels of ms-trust(8), most trusted first. */
 extern const char *const scan_levels[4];
 
+/* The start of a scanner's filter: the envelope block parsed (off: where
+ * the message proper starts) and MS_LEVELS applied.  1: scan it; 0: do
+ * not, *code is the exit code and job->reason says why. */
+int scan_begin(struct job *job, const struct scan_settings *s, size_t *off, int *code);
+
 /* Should this engine scan a message of this trust level (NULL: none
  * known)?  MS_LEVELS lists the levels it scans; unset, it scans all. */
 int scan_wanted(const struct scan_settings *s, const char *trust);
