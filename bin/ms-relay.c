@@ -8,11 +8,14 @@
  * See ms-relay(8).
  */
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -57,6 +60,8 @@ struct relay {
 	char host[256];
 	unsigned lifetime, connect_timeout, scale;
 	const char *route;	/* $MS_ROUTE */
+	unsigned perdest;	/* $MS_RELAY_PERDEST: connections per address */
+	char slotdir[PATH_MAX];
 };
 
 struct route {
@@ -255,16 +260,54 @@ temp_or_perm_all:
 	return code / 100 == 5;
 }
 
+/* One of the MS_RELAY_PERDEST connection slots of an address: a lock on
+ * a slot file, shared by every relay process on the host and released
+ * when the descriptor is closed (or the process dies).  The descriptor, or
+ * -1 when all are busy; -2 when slots are off or cannot be had (then the
+ * connection goes ahead: a limit is not worth a delivery). */
+static int
+dest_slot(struct relay *rc, const struct sockaddr_storage *a)
+{
+	char ip[INET6_ADDRSTRLEN], p[PATH_MAX];
+	int fd;
+
+	if (rc->perdest == 0 || rc->slotdir[0] == '\0')
+		return -2;
+	if (a->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, ip, sizeof ip);
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, ip, sizeof ip);
+	if (mkdir_p(rc->slotdir, 0770) < 0)
+		return -2;
+	for (unsigned i = 0; i < rc->perdest; i++) {
+		snprintf(p, sizeof p, "%s/%s.%u", rc->slotdir, ip, i);
+		if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0660)) < 0)
+			return -2;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 static void
 smtp_addrs(struct relay *rc, const struct route *rt, const char *tlsname,
     struct sockaddr_storage *a, size_t na, const struct envelope *e,
     struct rcpt **g, size_t n, const char *msg, size_t len, int *final)
 {
 	for (size_t i = 0; i < na && !*final; i++) {
-		int r = smtp_try(rc, rt, tlsname, &a[i], e, g, n, msg, len, 0);
+		int slot = dest_slot(rc, &a[i]), r;
+		if (slot == -1) {
+			group_state(g, n, R_TEMP, "4.4.5 too many connections to this "
+			    "destination already (MS_RELAY_PERDEST)");
+			continue;
+		}
+		r = smtp_try(rc, rt, tlsname, &a[i], e, g, n, msg, len, 0);
 		if (r < 0)
 			r = smtp_try(rc, rt, tlsname, &a[i], e, g, n, msg, len, 1);
 		*final = r > 0;
+		if (slot >= 0)
+			close(slot);
 	}
 }
 
@@ -715,6 +758,10 @@ setup(struct relay *rc)
 	if ((rc->dns = dns_open()) == NULL && errno == EINVAL)
 		ms_fatal(EX_PERM, "MS_RESOLVER is not addr or addr:port");
 	rc->route = cfg_str("MS_ROUTE", NULL);
+	if (cfg_uint("MS_RELAY_PERDEST", 10, &rc->perdest) < 0)
+		ms_fatal(EX_PERM, "unable to parse MS_RELAY_PERDEST");
+	if (cfg_spooldir(rc->slotdir, sizeof rc->slotdir, "relay-slots") < 0)
+		rc->slotdir[0] = '\0';
 	if (tls_init() < 0 || (rc->tls_opp = tls_config_new()) == NULL ||
 	    (rc->tls_verify = tls_config_new()) == NULL)
 		ms_fatal(EX_TEMP, "unable to set up TLS");

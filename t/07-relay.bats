@@ -959,3 +959,28 @@ EOF
 	run -0 sh -c "grep -h '^X-Rcpt-Args: ' '$D/sink'/* | sort -u | wc -l"
 	assert_output 20
 }
+
+@test "MS_RELAY_PERDEST: a second connection to a busy destination waits (4.4.5), the first one is unhindered" {
+	stage slow <<EOF2
+while [ -e "$D/slow1" ]; do sleep 0.1; done
+exec ms-queue
+EOF2
+	touch "$D/slow1"
+	peer MS_QUEUE="$D/stages/slow"
+	routes "* smtp:$PEER"
+	envmsg "$D/in" "$D/m.eml" alice@example.org bob@example.net
+	# the first delivery holds the only slot while its peer stalls
+	MS_RELAY_PERDEST=1 start_bg ms-relay <"$D/in"
+	first=$BGPID
+	wait_for sh -c "ls '$MS_SPOOL'/relay-slots/127.0.0.1.0"
+	sleep 0.5
+	MS_RELAY_PERDEST=1 run -111 ms-relay <"$D/in"
+	assert_line --partial '<bob@example.net> deferred: 4.4.5 too many connections to this destination already (MS_RELAY_PERDEST)'
+	rm "$D/slow1"
+	wait_for arrived "$D/peer/in/new" 1
+	wait_for sh -c "! kill -0 $first 2>/dev/null"
+	# with the slot free again, it goes through
+	MS_RELAY_PERDEST=1 run -99 ms-relay <"$D/in"
+	# and 0 turns the limit off
+	MS_RELAY_PERDEST=0 run -99 ms-relay <"$D/in"
+}
