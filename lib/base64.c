@@ -82,12 +82,26 @@ bad:
 	return -1;
 }
 
+/* 0-63 for the alphabet, 64 for '=', 255 for anything else. */
+static const unsigned char dtab[256] = {
+#define X 255
+	X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,X, X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,
+	X,X,X,X,X,X,X,X,X,X,X,62,X,X,X,63, 52,53,54,55,56,57,58,59,60,61,X,X,X,64,X,X,
+	X,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14, 15,16,17,18,19,20,21,22,23,24,25,X,X,X,X,X,
+	X,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40, 41,42,43,44,45,46,47,48,49,50,51,X,X,X,X,X,
+	X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,X, X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,
+	X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,X, X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,
+	X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,X, X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,
+	X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,X, X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,X,
+#undef X
+};
+
 int
 b64_decode_mail(const char *s, size_t n, struct buf *out, int *truncated)
 {
-	unsigned acc = 0;
-	int k = 0, v;
-	size_t i;
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	unsigned acc = 0, v;
+	int k = 0;
 	unsigned char *o;
 
 	if (truncated)
@@ -96,12 +110,25 @@ b64_decode_mail(const char *s, size_t n, struct buf *out, int *truncated)
 		return -1;
 	/* reserved above: write straight into the buffer */
 	o = (unsigned char *)out->p + out->len;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '=')
-			break;
-		if ((v = val((unsigned char)s[i])) < 0)
-			continue;
-		acc = acc << 6 | (unsigned)v;
+	while (p < end) {
+		/* the common case: four alphabet characters in a row */
+		if (k == 0 && end - p >= 4) {
+			unsigned a = dtab[p[0]], b = dtab[p[1]], c = dtab[p[2]], d = dtab[p[3]];
+			if ((a | b | c | d) < 64) {
+				acc = a << 18 | b << 12 | c << 6 | d;
+				*o++ = (unsigned char)(acc >> 16);
+				*o++ = (unsigned char)(acc >> 8);
+				*o++ = (unsigned char)acc;
+				p += 4;
+				continue;
+			}
+		}
+		v = dtab[*p++];
+		if (v == 64)
+			break;		/* '=': the end of the data */
+		if (v > 63)
+			continue;	/* line breaks and junk */
+		acc = acc << 6 | v;
 		if (++k == 4) {
 			*o++ = (unsigned char)(acc >> 16);
 			*o++ = (unsigned char)(acc >> 8);
@@ -119,7 +146,8 @@ b64_decode_mail(const char *s, size_t n, struct buf *out, int *truncated)
 			*o++ = (unsigned char)(acc >> 8);
 	}
 	out->len = (size_t)((char *)o - out->p);
-	if (truncated && (k == 1 || (k > 1 && i == n)))
+	if (truncated && (k == 1 || (k > 1 && p == end && (p == (const unsigned char *)s ||
+	    p[-1] != '='))))
 		*truncated = 1;
 	return 0;
 }
