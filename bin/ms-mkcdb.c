@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "control.h"
 #include "diag.h"
@@ -14,18 +15,22 @@ main(int argc, char **argv)
 	char dst[PATH_MAX];
 	size_t bad = 0;
 	long n;
-	int i;
+	int i = 1, flags = 0;
 
 	PROG = "ms-mkcdb";
-	if (argc < 2 || argv[1][0] == '-')
-		ms_usage("file ...");
-	for (i = 1; i < argc; i++) {
+	if (argc > 1 && strcmp(argv[1], "-p") == 0) {
+		flags = TABLE_PREFIX;	/* keys are addresses and prefixes */
+		i++;
+	}
+	if (i >= argc || argv[i][0] == '-')
+		ms_usage("[-p] file ...");
+	for (; i < argc; i++) {
 		if ((size_t)snprintf(dst, sizeof dst, "%s.cdb", argv[i]) >= sizeof dst)
 			ms_fatal(EX_PERM, "file name too long: %s", argv[i]);
-		if ((n = table_compile(argv[i], dst, &bad)) < 0) {
+		if ((n = table_compile(argv[i], dst, flags, &bad)) < 0) {
 			if (errno == EINVAL && bad)
-				ms_fatal(EX_PERM, "unable to compile %s: line %zu: key longer "
-				    "than 1024 bytes", argv[i], bad);
+				ms_fatal(EX_PERM, "unable to compile %s: line %zu: %s", argv[i], bad,
+				    flags ? "not an address or prefix" : "key longer than 1024 bytes");
 			if (errno == EFBIG)
 				ms_fatal(EX_PERM, "unable to compile %s: larger than %lu bytes",
 				    argv[i], (unsigned long)CONTROL_MAX);

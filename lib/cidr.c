@@ -75,6 +75,25 @@ bad:
 }
 
 int
+cidr_key(const struct cidr *c, char *out, size_t n)
+{
+	unsigned char a[16];
+	char txt[INET6_ADDRSTRLEN];
+	unsigned full = c->bits / 8, rest = c->bits % 8;
+
+	memset(a, 0, sizeof a);
+	memcpy(a, c->a, full);
+	if (rest)
+		a[full] = (unsigned char)(c->a[full] & (0xff << (8 - rest)));
+	inet_ntop(c->v6 ? AF_INET6 : AF_INET, a, txt, sizeof txt);
+	if ((size_t)snprintf(out, n, "%s/%u", txt, c->bits) >= n) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
 cidr_match(const struct cidr *c, const char *ip)
 {
 	unsigned char a[16];

@@ -18,6 +18,11 @@ struct cidrlist {
 
 /* Parse s[0..n).  0, or -1 with errno EINVAL. */
 int cidr_parse(const char *s, size_t n, struct cidr *c);
+/* The canonical key of a prefix, "ADDRESS/BITS" with the host bits
+ * cleared (an IPv4-mapped prefix as IPv4): one text for one prefix, for
+ * cdb tables.  0, or -1 with ENAMETOOLONG. */
+int cidr_key(const struct cidr *c, char *out, size_t n);
+
 /* Does the address ip (a C string) lie in c? */
 int cidr_match(const struct cidr *c, const char *ip);
 

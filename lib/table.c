@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "control.h"
 #include "table.h"
 
@@ -18,6 +19,7 @@ struct compilectx {
 	struct cdb_make cm;
 	long keys;
 	size_t badline;
+	int flags;
 };
 
 static int
@@ -37,9 +39,18 @@ addline(void *arg, const char *line, size_t n, size_t lineno)
 	}
 	for (size_t i = 0; i < kl; i++)
 		key[i] = (char)tolower((unsigned char)line[i]);
-	v = kl;
+	v = kl;		/* the value starts after the key as written */
 	while (v < n && (line[v] == ' ' || line[v] == '\t'))
 		v++;
+	if (c->flags & TABLE_PREFIX) {
+		struct cidr p;
+		if (cidr_parse(key, kl, &p) < 0 || cidr_key(&p, key, sizeof key) < 0) {
+			c->badline = lineno;
+			errno = EINVAL;
+			return -1;
+		}
+		kl = strlen(key);
+	}
 	r = cdb_make_put(&c->cm, key, (unsigned)kl, line + v, (unsigned)(n - v), CDB_PUT_INSERT);
 	if (r < 0)
 		return -1;
@@ -49,13 +60,14 @@ addline(void *arg, const char *line, size_t n, size_t lineno)
 }
 
 long
-table_compile(const char *src, const char *dst, size_t *badline)
+table_compile(const char *src, const char *dst, int flags, size_t *badline)
 {
 	char tmp[4200];
 	struct compilectx c;
 	int fd, e;
 
 	memset(&c, 0, sizeof c);
+	c.flags = flags;
 	/* A temporary file of our own: two compilers of one table never
 	 * write into the same one, and the last rename wins whole. */
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dst, (long)getpid()) >= sizeof tmp) {
@@ -174,4 +186,24 @@ table_has_address(struct table *t, const char *addr, size_t n)
 	if (at == NULL || at + 1 == addr + n)
 		return 0;
 	return table_get(t, at, n - (size_t)(at - addr), v, sizeof v);
+}
+
+int
+table_prefix(struct table *t, const char *ip, char *val, size_t valsz)
+{
+	struct cidr c;
+	char key[80];
+	int r;
+
+	if (cidr_parse(ip, strlen(ip), &c) < 0)
+		return -1;
+	/* from the address itself down to /0: the first hit is the longest */
+	for (int bits = (int)c.bits; bits >= 0; bits--) {
+		c.bits = (unsigned)bits;
+		if (cidr_key(&c, key, sizeof key) < 0)
+			return -1;
+		if ((r = table_get(t, key, strlen(key), val, valsz)) != 0)
+			return r;
+	}
+	return 0;
 }

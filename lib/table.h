@@ -20,9 +20,12 @@ struct table {
 	char path[4096];
 };
 
-/* Compile src into dst (dst.tmp then rename).  Returns the number of
- * keys, -1 with errno; *badline the line of a key longer than 1024. */
-long table_compile(const char *src, const char *dst, size_t *badline);
+/* Compile src into dst (dst.tmp then rename).  With TABLE_PREFIX the
+ * keys are addresses or prefixes, stored as cidr_key() writes them.
+ * Returns the number of keys, -1 with errno (EINVAL: *badline is the line
+ * of a key longer than 1024 bytes, or of a bad prefix). */
+#define TABLE_PREFIX 1
+long table_compile(const char *src, const char *dst, int flags, size_t *badline);
 
 /* Open path (the .cdb).  -1 with errno; ENOENT when there is none. */
 int table_open(struct table *t, const char *path);
@@ -38,5 +41,10 @@ int table_get(struct table *t, const char *key, size_t klen, char *val, size_t v
  * The address is looked up whole, then as "@domain".  1 yes, 0 no, -1
  * error. */
 int table_has_address(struct table *t, const char *addr, size_t n);
+
+/* The longest prefix in a TABLE_PREFIX table that holds the address ip:
+ * 1 found (its value in val), 0 none, -1 error (EINVAL: ip is not an
+ * address). */
+int table_prefix(struct table *t, const char *ip, char *val, size_t valsz);
 
 #endif

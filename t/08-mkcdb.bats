@@ -178,7 +178,24 @@ relay_to() {
 
 @test "usage errors: no argument, an option: 100" {
 	run -100 ms-mkcdb
-	assert_output 'usage: ms-mkcdb file ...'
+	assert_output 'usage: ms-mkcdb [-p] file ...'
 	run -100 ms-mkcdb -v "$T"
-	assert_output 'usage: ms-mkcdb file ...'
+	assert_output 'usage: ms-mkcdb [-p] file ...'
+}
+
+@test "-p: keys are addresses and prefixes, stored canonical (host bits cleared, mapped IPv4 as IPv4); a bad one names its line" {
+	T=$BATS_TEST_TMPDIR/trust
+	printf '10.1.2.3/16 trusted\n::ffff:10.0.0.0/104 hostile\n2001:DB8::1/32 suspect\n192.0.2.7 neutral\n' >"$T"
+	run -0 ms-mkcdb -p "$T"
+	run -0 cdb -q "$T.cdb" 10.1.0.0/16
+	assert_output trusted
+	run -0 cdb -q "$T.cdb" 10.0.0.0/8
+	assert_output hostile
+	run -0 cdb -q "$T.cdb" 2001:db8::/32
+	assert_output suspect
+	run -0 cdb -q "$T.cdb" 192.0.2.7/32
+	assert_output neutral
+	printf '10.0.0.0/8 a\nnot-an-address b\n' >"$T"
+	run -100 ms-mkcdb -p "$T"
+	assert_output --partial "line 2: not an address or prefix"
 }

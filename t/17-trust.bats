@@ -603,3 +603,18 @@ X-Mailscan-Trust: suspect'
 	run -0 grep -h '^X-Mailscan-Verdict:' "$MS_SPOOL/in/new/"*
 	assert_output --regexp '^X-Mailscan-Verdict: clamav/[0-9.]+ infected .*; action=tag$'
 }
+
+@test "the table compiled with ms-mkcdb -p is used when present: longest prefix in constant time" {
+	printf '127.0.0.0/8 suspect\n127.0.0.5 trusted\n::ffff:10.0.0.0/104 hostile\n' >"$MS_TRUST_TABLE"
+	ms-mkcdb -p "$MS_TRUST_TABLE" 2>/dev/null
+	# the text file now says otherwise: the cdb wins
+	printf '127.0.0.0/8 hostile\n' >"$MS_TRUST_TABLE"
+	run -0 env TCPREMOTEIP=127.0.0.5 ms-trust printenv MS_TRUST
+	assert_output trusted
+	run -0 env TCPREMOTEIP=127.0.0.9 ms-trust printenv MS_TRUST
+	assert_output suspect
+	run -0 env TCPREMOTEIP=::ffff:127.0.0.5 ms-trust printenv MS_TRUST
+	assert_output trusted
+	run -0 env TCPREMOTEIP=192.0.2.1 ms-trust printenv MS_TRUST
+	assert_output neutral
+}
