@@ -719,7 +719,9 @@ teardown() {
 	msg "$M/one"
 	put "$M/one"
 	MS_TIMEOUT=2 SLOW_US=200000 slow_fetch
-	wait_for eval '[ -n "$(pop3_pid)" ]'
+	# every read is delayed, the dynamic loader's (and ASan's) too: give
+	# the start a while
+	WAIT_TIMEOUT=60 wait_for eval '[ -n "$(pop3_pid)" ]'
 	STOPPED=$(pop3_pid)
 	kill -STOP "$STOPPED"
 	SECONDS=0
