@@ -18,7 +18,7 @@ CFLAGS   ?= -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # -Wformat-truncation flags snprintf into fixed log and reply buffers, where
 # cutting a long text short is intended; results that must be whole are checked.
 override CFLAGS += -Wall -Wextra -Wno-format-truncation -std=c11 -D_GNU_SOURCE
-PKGS     := libtls openssl libbsd-overlay libcdb
+PKGS     := libtls openssl libbsd-overlay libcdb zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lresolv
 # The engines are linked only into the programs that use them.
@@ -105,7 +105,8 @@ DEB_PKGS = gcc make pkg-config libclamav-dev libyara-dev libbsd-dev libtls-dev \
 	bats bats-assert bats-support swaks postfix clamav-testfiles clamav-daemon \
 	clamsmtp dovecot-pop3d dovecot-imapd c-icap vsftpd openssl python3 clang \
 	libclang-rt-14-dev libnet-ssleay-perl libio-socket-ssl-perl dnsmasq-base \
-	libpython3.11-testsuite sharutils clamdscan valgrind zip
+	libpython3.11-testsuite sharutils clamdscan valgrind zip \
+	zlib1g-dev python3-html5lib python3-olefile qpdf
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
