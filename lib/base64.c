@@ -50,6 +50,17 @@ b64_encode(const void *vp, size_t n, struct buf *out)
 }
 
 int
+b64_encode_lines(const void *p, size_t n, const char *eol, struct buf *out)
+{
+	const char *c = p;
+
+	for (size_t i = 0; i < n; i += 57)
+		if (b64_encode(c + i, n - i < 57 ? n - i : 57, out) < 0 || buf_adds(out, eol) < 0)
+			return -1;
+	return 0;
+}
+
+int
 b64_decode_strict(const char *s, size_t n, struct buf *out)
 {
 	size_t i, pad = 0;

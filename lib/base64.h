@@ -10,6 +10,10 @@ struct buf;
 /* Append the encoding of p[0..n) to out, no line breaks. */
 int b64_encode(const void *p, size_t n, struct buf *out);
 
+/* Append the encoding of p[0..n) for a MIME body: lines of 76
+ * characters, each ended by eol (the last one too). */
+int b64_encode_lines(const void *p, size_t n, const char *eol, struct buf *out);
+
 /* Strict: only the alphabet, correct padding, nothing else.  -1 with
  * errno EBADMSG on anything else, ENOMEM. */
 int b64_decode_strict(const char *s, size_t n, struct buf *out);

@@ -716,11 +716,12 @@ note_add(struct buf *out, const char *note, size_t l)
 	return 0;
 }
 
-/* p[0..n) with the edits applied: ranges merged, one note per place. */
+/* p[0..n) with the edits applied: ranges merged, one note per place
+ * (out holds only this document). */
 static int
 apply(struct scan *s, const char *note, size_t notelen, struct buf *out)
 {
-	size_t pos = 0, i, lastnote = (size_t)-1;
+	size_t pos = 0, i, noteend = (size_t)-1;
 
 	qsort(s->e, s->ne, sizeof *s->e, cmpedit);
 	for (i = 0; i < s->ne; i++) {
@@ -733,10 +734,11 @@ apply(struct scan *s, const char *note, size_t notelen, struct buf *out)
 				return -1;
 			pos = e->off;
 		}
-		if (e->note && lastnote != pos) {
+		if (e->note && noteend != out->len) {
+			/* one note where several removals meet */
 			if (note_add(out, note, notelen) < 0)
 				return -1;
-			lastnote = pos;
+			noteend = out->len;
 		}
 		if (end > pos)
 			pos = end;

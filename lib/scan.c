@@ -203,10 +203,8 @@ cmphit(const void *a, const void *b)
 	return x->len > y->len ? -1 : x->len < y->len;	/* outer first */
 }
 
-/* The message proper with every hit's range replaced by its notice; ranges
- * inside an earlier one are covered by it. */
-static int
-clean(const char *msg, size_t n, struct scan_findings *f, struct buf *out)
+int
+scan_clean(const char *msg, size_t n, struct scan_findings *f, struct buf *out)
 {
 	size_t pos = 0, i;
 
@@ -224,6 +222,23 @@ clean(const char *msg, size_t n, struct scan_findings *f, struct buf *out)
 }
 
 int
+scan_action(const struct scan_settings *s, struct job *job)
+{
+	struct envelope te;
+	size_t toff;
+	int act = s->action;
+
+	env_init(&te);
+	if (env_parse(job->in, job->inlen, SIZE_MAX, &te, &toff) == 0 &&
+	    (!job->byhand || env_from_environ(&te, SIZE_MAX) == 0) && te.trust)
+		for (int i = 0; i < 4; i++)
+			if (strcasecmp(te.trust, scan_levels[i]) == 0 && s->level_action[i] >= 0)
+				act = s->level_action[i];
+	env_free(&te);
+	return act;
+}
+
+int
 scan_finish(struct job *job, size_t msgoff, const char *engine,
     const struct scan_settings *s, struct scan_findings *f)
 {
@@ -234,17 +249,7 @@ scan_finish(struct job *job, size_t msgoff, const char *engine,
 	int code, act = s->action, cleanable = 1;
 
 	/* The action: a rule's own, else the trust level's, else MS_ACTION. */
-	{
-		struct envelope te;
-		size_t toff;
-		env_init(&te);
-		if (env_parse(job->in, job->inlen, SIZE_MAX, &te, &toff) == 0 &&
-		    (!job->byhand || env_from_environ(&te, SIZE_MAX) == 0) && te.trust)
-			for (i = 0; i < 4; i++)
-				if (strcasecmp(te.trust, scan_levels[i]) == 0 && s->level_action[i] >= 0)
-					act = s->level_action[i];
-		env_free(&te);
-	}
+	act = scan_action(s, job);
 	if (f->action)
 		act = f->action - 1;
 	for (i = 0; i < f->nhit; i++) {
@@ -254,8 +259,9 @@ scan_finish(struct job *job, size_t msgoff, const char *engine,
 			cleanable = 0;
 			if (buf_adds(&v, " (message)") < 0)
 				goto nomem;
-		} else if (buf_printf(&v, " (part %zu%s%s)", f->hit[i].part,
-		    f->hit[i].file[0] ? " " : "", f->hit[i].file) < 0)
+		} else if (buf_printf(&v, " (part %zu%s%s%s%s)", f->hit[i].part,
+		    f->hit[i].file[0] ? " " : "", f->hit[i].file,
+		    f->hit[i].ref[0] ? " kept=" : "", f->hit[i].ref) < 0)
 			goto nomem;
 	}
 	if (f->nhit) {
@@ -310,7 +316,7 @@ scan_finish(struct job *job, size_t msgoff, const char *engine,
 	}
 	env_free(&e);
 	if (act == ACT_CLEAN && f->nhit) {
-		if (clean(msg, n, f, &job->out) < 0)
+		if (scan_clean(msg, n, f, &job->out) < 0)
 			goto nomem;
 	} else if (buf_add(&job->out, msg, n) < 0)
 		goto nomem;

@@ -59,6 +59,7 @@ struct scan_hit {
 	char file[120];		/* sanitized file name, or "" */
 	size_t off, len;	/* the range to replace when cleaning */
 	struct buf notice;	/* its replacement */
+	char ref[80];		/* where what was taken out is kept, or "" */
 };
 
 struct scan_findings {
@@ -76,6 +77,14 @@ int scan_hit(struct scan_findings *f, const char *msg, size_t n,
     const struct mime_part *p, const char *name, const char *desc,
     const char *engine);
 void scan_findings_free(struct scan_findings *f);
+
+/* Append msg[0..n) with every hit's range replaced by its notice; a range
+ * inside an earlier one is covered by it.  Sorts f->hit.  -1 on ENOMEM. */
+int scan_clean(const char *msg, size_t n, struct scan_findings *f, struct buf *out);
+
+/* The action for this message: MS_ACTION_<LEVEL> for its trust level
+ * (from the envelope block in job->in), else MS_ACTION. */
+int scan_action(const struct scan_settings *s, struct job *job);
 
 /* End the filter: verdict line "ENGINE VERDICT details" appended to the
  * envelope block, the action taken (MS_ACTION_<LEVEL> for the message's
