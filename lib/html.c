@@ -81,12 +81,19 @@ edit(struct scan *s, size_t off, size_t len, int note)
 	s->ne++;
 }
 
-/* Append a byte of a name: lower case, NUL and non-ASCII dropped. */
+/* Append a byte of a name: lower case, NUL and non-ASCII dropped, and a
+ * namespace prefix too ("x:script" is compared as "script": in XHTML and
+ * SVG read as XML, a prefix can put any element in the HTML namespace). */
 static void
 name_add(char *name, size_t *len, unsigned char c)
 {
 	if (c == 0 || c >= 0x80)
 		return;
+	if (c == ':') {
+		*len = 0;
+		name[0] = '\0';
+		return;
+	}
 	if (*len + 1 < NAMEMAX)
 		name[(*len)++] = (char)lower(c);
 	else
@@ -746,6 +753,21 @@ apply(struct scan *s, const char *note, size_t notelen, struct buf *out)
 	return buf_add(out, s->p + pos, s->n - pos);
 }
 
+/* Input this scanner cannot read as a browser would (checked again after
+ * every pass: edits could make it): a UTF-16 byte order mark; XML entity
+ * declarations, which an XML parser (XHTML, SVG) expands into markup. */
+static unsigned
+unreadable(const char *p, size_t n)
+{
+	if (n >= 2 && (memcmp(p, "\xfe\xff", 2) == 0 || memcmp(p, "\xff\xfe", 2) == 0))
+		return HTML_K_CHARSET;
+	for (const char *e = p; n > 0 && (e = memmem(e, n - (size_t)(e - p), "<!", 2)) != NULL;
+	    e += 2)
+		if (n - (size_t)(e - p) >= 8 && strncasecmp(e, "<!ENTITY", 8) == 0)
+			return HTML_K_ENTITY;
+	return 0;
+}
+
 int
 html_disarm(const char *p, size_t n, const char *charset, unsigned opts,
     const char *note, size_t notelen, struct buf *out, unsigned *kinds)
@@ -753,10 +775,10 @@ html_disarm(const char *p, size_t n, const char *charset, unsigned opts,
 	struct scan s;
 	struct buf a = BUF_INIT, b = BUF_INIT, *cur = NULL, *next = &a;
 	int round, rc = -1;
+	unsigned k;
 
 	*kinds = 0;
-	if ((charset && bad_charset(charset, strlen(charset))) ||
-	    (n >= 2 && (memcmp(p, "\xfe\xff", 2) == 0 || memcmp(p, "\xff\xfe", 2) == 0))) {
+	if (charset && bad_charset(charset, strlen(charset))) {
 		*kinds = HTML_K_CHARSET;
 		return 2;
 	}
@@ -765,6 +787,11 @@ html_disarm(const char *p, size_t n, const char *charset, unsigned opts,
 	for (round = 0; round <= HTML_ROUNDS; round++) {
 		s.p = cur ? cur->p : p;
 		s.n = cur ? cur->len : n;
+		if ((k = unreadable(s.p, s.n)) != 0) {
+			*kinds |= k;
+			rc = 2;
+			goto out;
+		}
 		s.ne = 0;
 		s.kinds = 0;
 		pass(&s);
@@ -811,33 +838,16 @@ out:
 int
 html_sniff(const char *p, size_t n)
 {
-	static const char *const marks[] = { "<html", "<!doctype html", "<head", "<body",
-	    "<script", "<iframe", "<img", "<a ", "<div", "<table", "<svg", "<p>", "<br",
-	    "<meta", "<style", "<object", "<embed", "<form", "<b>", "<font", "<!--", NULL };
-	size_t i, m = n < 4096 ? n : 4096;
+	size_t i = 0;
 
-	/* Like a browser's sniffer, look at the start (blanks skipped) ... */
-	for (i = 0; i < m && (isws((unsigned char)p[i]) || (unsigned char)p[i] >= 0xef); i++)
-		;
-	for (const char *const *k = marks; *k; k++) {
-		size_t l = strlen(*k);
-		if (i + l <= n && strncasecmp(p + i, *k, l) == 0)
-			return 1;
-	}
-	/* ... but mail clients render text/plain as HTML when it says so
-	 * anywhere: any tag that could be active counts. */
-	for (i = 0; i + 1 < n; i++) {
-		const char *lt = memchr(p + i, '<', n - i - 1);
-		if (lt == NULL)
-			break;
-		i = (size_t)(lt - p);
-		for (const char *const *k = marks; *k; k++) {
-			size_t l = strlen(*k);
-			if (i + l <= n && strncasecmp(p + i, *k, l) == 0)
-				return 1;
-		}
-	}
-	return 0;
+	/* As a browser sniffs: what starts (after a UTF-8 byte order mark
+	 * and blanks) with a tag, a comment or a declaration is markup. */
+	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < n && isws((unsigned char)p[i]))
+		i++;
+	return i + 1 < n && p[i] == '<' &&
+	    (isalpha_((unsigned char)p[i + 1]) || p[i + 1] == '!' || p[i + 1] == '?');
 }
 
 const char *
@@ -857,6 +867,7 @@ html_kind_name(unsigned bit)
 	case HTML_K_MARKUP: return "markup";
 	case HTML_K_CHARSET: return "charset";
 	case HTML_K_ROUNDS: return "rounds";
+	case HTML_K_ENTITY: return "entity";
 	default: return NULL;
 	}
 }

@@ -37,6 +37,10 @@
  * handler, an unsafe style) and removed tags leave the note; removed
  * attributes leave one note before their tag.
  *
+ * Tag and attribute names are compared without a namespace prefix.  A
+ * document that declares XML entities (<!ENTITY) is not scanned: an XML
+ * parser expands them into markup.
+ *
  * The bytes must be in an ASCII-compatible encoding: html_disarm() says
  * HTML_K_CHARSET, and does nothing else, for UTF-16/32 (declared or with
  * a byte order mark), UTF-7, ISO-2022-* and HZ, in the MIME charset or in
@@ -67,19 +71,22 @@ struct buf;
 #define HTML_K_MARKUP	0x0400	/* raw text or CDATA that reads two ways */
 #define HTML_K_CHARSET	0x0800	/* not ASCII-compatible: not scanned */
 #define HTML_K_ROUNDS	0x1000	/* still active after HTML_ROUNDS passes */
+#define HTML_K_ENTITY	0x2000	/* an XML entity declaration: not scanned */
 
 #define HTML_ROUNDS 8
 
 /* Disarm p[0..n), in MIME charset (NULL or "" when none).  Returns 0:
  * nothing active, out untouched; 1: out holds the disarmed document;
- * 2: it could not be disarmed (HTML_K_CHARSET or HTML_K_ROUNDS in
- * *kinds): the caller removes the whole part.  -1 with errno ENOMEM.
+ * 2: it could not be disarmed (HTML_K_CHARSET, HTML_K_ROUNDS or
+ * HTML_K_ENTITY in *kinds): the caller removes the whole part.  -1 with errno ENOMEM.
  * note[0..notelen) is plain text: it is escaped here. */
 int html_disarm(const char *p, size_t n, const char *charset, unsigned opts,
     const char *note, size_t notelen, struct buf *out, unsigned *kinds);
 
-/* Does p[0..n) look like HTML (a browser sniffing it would render it)?
- * For text/plain parts and attachments of unknown type. */
+/* Does p[0..n) look like HTML: does it start (after a byte order mark
+ * and blanks) with a tag, a comment or a declaration, as a browser's
+ * sniffer would see it?  For text/plain parts and attachments of unknown
+ * type. */
 int html_sniff(const char *p, size_t n);
 
 /* "script", "handler", ... for one HTML_K_* bit; NULL for others. */

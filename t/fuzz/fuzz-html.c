@@ -31,13 +31,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    opts, note, strlen(note), &out, &kinds);
 	check(rc >= 0 && rc <= 2);
 	if (rc == 0)
-		check(out.len == 0 && (kinds & (HTML_K_CHARSET | HTML_K_ROUNDS)) == 0);
+		check(out.len == 0 && (kinds & (HTML_K_CHARSET | HTML_K_ROUNDS | HTML_K_ENTITY)) == 0);
 	if (rc == 1) {
 		check(kinds != 0);
 		check(html_disarm(out.p, out.len, NULL, opts, note, strlen(note), &again, &k2) == 0);
 	}
 	if (rc == 2)
-		check(kinds & (HTML_K_CHARSET | HTML_K_ROUNDS));
+		check(kinds & (HTML_K_CHARSET | HTML_K_ROUNDS | HTML_K_ENTITY));
 	(void)html_sniff((const char *)data, size);
 	buf_free(&out);
 	buf_free(&again);
