@@ -1,5 +1,6 @@
 /* html: see html.h */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -556,7 +557,7 @@ pass(struct scan *s)
 	static const char *const rawdrop[] = { "xmp", "noembed", "noframes", "noscript",
 	    "plaintext", NULL };
 	const char *p = s->p;
-	size_t n = s->n, pos = 0, e;
+	size_t n = s->n, pos = 0, e, cdnext = 0;
 	struct tag t, et;
 
 	while (pos < n && !s->nomem) {
@@ -571,9 +572,14 @@ pass(struct scan *s)
 			if (pos + 4 <= n && memcmp(p + pos, "<!--", 4) == 0) {
 				pos = comment_end(p, n, pos);
 			} else if (pos + 9 <= n && memcmp(p + pos, "<![CDATA[", 9) == 0) {
-				const char *cd = memmem(p + pos + 9, n - pos - 9, "]]>", 3);
+				/* the next "]]>", found once for all the sections
+				 * that share it (no rescans: linear) */
+				if (cdnext != SIZE_MAX && (cdnext == 0 || cdnext < pos + 9)) {
+					const char *cd = memmem(p + pos + 9, n - pos - 9, "]]>", 3);
+					cdnext = cd ? (size_t)(cd - p) : SIZE_MAX;
+				}
 				e = gt_end(p, n, pos + 9);
-				if (cd && e == (size_t)(cd - p) + 3) {
+				if (cdnext != SIZE_MAX && e == cdnext + 3) {
 					pos = e;
 				} else {
 					s->kinds |= HTML_K_MARKUP;
