@@ -1,7 +1,494 @@
-/* ole: see doc.h (stub until the compound file reader lands) */
+/* ole: VBA taken out of reach in OLE2 compound files ([MS-CFB]); see doc.h.
+ *
+ * Only the header, the DIFAT, the FAT and the directory are read: the
+ * streams themselves are never needed.  Every reachable directory entry
+ * that names a VBA project (a storage _VBA_PROJECT_CUR, Macros or VBA, a
+ * stream _VBA_PROJECT, matched as CFB matches names, without case) gets a
+ * new name of the same length, so Office no longer finds the project, and
+ * a second pass finds nothing either.  A directory is a red-black tree per
+ * storage, ordered by name length, then by upper-cased UTF-16 code unit;
+ * the new name is strictly between the same-length siblings just below and
+ * just above the old one, so every lookup walks the tree exactly as
+ * before.  Only the last one or two characters are changed; when no such
+ * name fits, the answer is 2.  Nothing else in the file changes.
+ *
+ * Upper case is ASCII and Latin-1 (plus U+0131 and U+017F, which upper-case
+ * to I and S): names outside it are compared by code unit, which can order
+ * them differently from Windows only among same-length non-Latin names.
+ *
+ * PowerPoint (.ppt) keeps its VBA project compressed inside the
+ * "PowerPoint Document" stream (a VBAInfo record pointing at an
+ * ExOleObjStg): this code does not read streams and does not find it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
 #include "buf.h"
 #include "doc.h"
+
+#define HDRLEN		512
+#define NDIFHDR		109
+#define DIRLEN		128
+#define MAXDIR		100000
+#define MAXREGSECT	0xfffffffaU
+#define ENDOFCHAIN	0xfffffffeU
+#define NOSTREAM	0xffffffffU
+
+enum { T_EMPTY = 0, T_STORAGE = 1, T_STREAM = 2, T_ROOT = 5 };
+
+struct ole {
+	const unsigned char *p;
+	size_t n;
+	size_t ssz;		/* sector size */
+	uint32_t nsect;		/* sectors (wholly or partly) in the file */
+	uint32_t *fatsec;	/* the FAT's sectors */
+	uint32_t nfat;
+	uint32_t *dirsec;	/* the directory's sectors */
+	uint32_t ndirsec;
+	uint32_t nent;		/* directory entries */
+	uint32_t *parent;	/* per entry: its storage, NOSTREAM if unreached */
+	char *why;
+	size_t whylen;
+};
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static unsigned
+le16(const unsigned char *p)
+{
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+static int
+fail(struct ole *o, int err, const char *what)
+{
+	if (o->why != NULL && o->whylen > 0)
+		snprintf(o->why, o->whylen, "compound file: %s", what);
+	errno = err;
+	return -1;
+}
+
+/* The bytes of sector s, which must be wholly in the file; NULL if not. */
+static const unsigned char *
+sector(const struct ole *o, uint32_t s)
+{
+	size_t off;
+
+	if (s >= o->nsect)
+		return NULL;
+	off = ((size_t)s + 1) * o->ssz;
+	if (off > o->n || o->n - off < o->ssz)
+		return NULL;
+	return o->p + off;
+}
+
+/* The FAT entry of sector s into *next: -1 if the FAT does not reach. */
+static int
+fatnext(const struct ole *o, uint32_t s, uint32_t *next)
+{
+	size_t per = o->ssz / 4;
+	const unsigned char *q;
+
+	if (s / per >= o->nfat || (q = sector(o, o->fatsec[s / per])) == NULL)
+		return -1;
+	*next = le32(q + (s % per) * 4);
+	return 0;
+}
+
+static int
+header(struct ole *o)
+{
+	const unsigned char *h = o->p;
+	unsigned major = le16(h + 26), shift = le16(h + 30);
+
+	if (le16(h + 28) != 0xfffe)
+		return fail(o, EBADMSG, "byte order mark is not FFFE");
+	if ((major != 3 && major != 4) || (shift != 9 && shift != 12))
+		return fail(o, EBADMSG, "unknown version or sector size");
+	if (le16(h + 32) != 6)
+		return fail(o, EBADMSG, "mini sector size is not 64");
+	o->ssz = (size_t)1 << shift;
+	if (o->n < o->ssz)
+		return fail(o, EBADMSG, "truncated header");
+	if ((o->n - o->ssz) / o->ssz + 1 > MAXREGSECT)
+		return fail(o, ENOTSUP, "too many sectors");
+	o->nsect = (uint32_t)((o->n - o->ssz + o->ssz - 1) / o->ssz);
+	return 0;
+}
+
+/* The FAT's sector numbers, from the header and the DIFAT chain. */
+static int
+difat(struct ole *o)
+{
+	const unsigned char *h = o->p, *q;
+	uint32_t nfat = le32(h + 44), s = le32(h + 68), ndif = le32(h + 72);
+	uint32_t i, k, per = (uint32_t)(o->ssz / 4) - 1, ndone = 0;
+	uint8_t *seen;
+
+	if (nfat > o->nsect || ndif > o->nsect)
+		return fail(o, EBADMSG, "more FAT or DIFAT sectors than the file holds");
+	if (nfat == 0)
+		return fail(o, EBADMSG, "no FAT");
+	if ((o->fatsec = calloc(nfat, sizeof *o->fatsec)) == NULL)
+		return -1;
+	for (i = 0; i < nfat && i < NDIFHDR; i++)
+		o->fatsec[i] = le32(h + 76 + 4 * i);
+	if (i == nfat)
+		goto done;
+	if ((seen = calloc(o->nsect, 1)) == NULL)
+		return -1;
+	while (i < nfat) {
+		if (ndone++ >= ndif || (q = sector(o, s)) == NULL || seen[s]) {
+			free(seen);
+			return fail(o, EBADMSG, "DIFAT chain broken, looping or out of range");
+		}
+		seen[s] = 1;
+		for (k = 0; k < per && i < nfat; k++)
+			o->fatsec[i++] = le32(q + 4 * k);
+		s = le32(q + 4 * per);
+	}
+	free(seen);
+done:
+	for (i = 0; i < nfat; i++)
+		if (o->fatsec[i] >= o->nsect)
+			return fail(o, EBADMSG, "FAT sector out of range");
+	o->nfat = nfat;
+	return 0;
+}
+
+/* The directory's sector chain. */
+static int
+dirchain(struct ole *o)
+{
+	uint32_t s = le32(o->p + 48), cap = o->nsect, n = 0, per;
+	uint8_t *seen;
+
+	per = (uint32_t)(o->ssz / DIRLEN);
+	if ((seen = calloc(o->nsect ? o->nsect : 1, 1)) == NULL ||
+	    (o->dirsec = calloc(cap ? cap : 1, sizeof *o->dirsec)) == NULL) {
+		free(seen);
+		return -1;
+	}
+	while (s != ENDOFCHAIN) {
+		if (s >= o->nsect || sector(o, s) == NULL) {
+			free(seen);
+			return fail(o, EBADMSG, "directory sector out of range");
+		}
+		if (seen[s] || n >= cap) {
+			free(seen);
+			return fail(o, EBADMSG, "directory chain loops");
+		}
+		if ((uint64_t)(n + 1) * per > MAXDIR) {
+			free(seen);
+			return fail(o, ENOTSUP, "more than 100000 directory entries");
+		}
+		seen[s] = 1;
+		o->dirsec[n++] = s;
+		if (fatnext(o, s, &s) < 0) {
+			free(seen);
+			return fail(o, EBADMSG, "directory sector beyond the FAT");
+		}
+	}
+	free(seen);
+	if (n == 0)
+		return fail(o, EBADMSG, "no directory");
+	o->ndirsec = n;
+	o->nent = n * per;
+	return 0;
+}
+
+static size_t
+entoff(const struct ole *o, uint32_t e)
+{
+	size_t per = o->ssz / DIRLEN;
+
+	return ((size_t)o->dirsec[e / per] + 1) * o->ssz + (e % per) * DIRLEN;
+}
+
+/* Name length in characters, without the terminator. */
+static unsigned
+namelen(const unsigned char *d)
+{
+	unsigned l = le16(d + 64);
+
+	return l >= 2 ? l / 2 - 1 : 0;
+}
+
+static unsigned
+upper(unsigned c)
+{
+	if (c >= 'a' && c <= 'z')
+		return c - 0x20;
+	if (c >= 0xe0 && c <= 0xfe && c != 0xf7)
+		return c - 0x20;
+	if (c == 0xff)
+		return 0x178;
+	if (c == 0x131)
+		return 'I';
+	if (c == 0x17f)
+		return 'S';
+	return c;
+}
+
+/* Same-length names a and b (UTF-16LE, l characters), compared as CFB
+ * does. */
+static int
+namecmp(const unsigned char *a, const unsigned char *b, unsigned l)
+{
+	unsigned i, x, y;
+
+	for (i = 0; i < l; i++) {
+		x = upper(le16(a + 2 * i));
+		y = upper(le16(b + 2 * i));
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
+/* Walk the directory from the root without recursion; every reachable
+ * entry gets its parent storage.  An entry reached twice is a cycle. */
+static int
+walk(struct ole *o)
+{
+	uint32_t *stk, top = 0, e, par, i, sib[3];
+	const unsigned char *d;
+	unsigned t;
+	int k;
+
+	if ((o->parent = malloc((size_t)o->nent * sizeof *o->parent)) == NULL)
+		return -1;
+	for (i = 0; i < o->nent; i++)
+		o->parent[i] = NOSTREAM;
+	d = o->p + entoff(o, 0);
+	if (d[66] != T_ROOT)
+		return fail(o, EBADMSG, "first directory entry is not the root");
+	/* Each entry pushes at most three: the stack holds 3 * nent + 1. */
+	if ((stk = malloc(((size_t)o->nent * 3 + 1) * 2 * sizeof *stk)) == NULL)
+		return -1;
+	o->parent[0] = 0;
+	stk[top++] = le32(d + 76);
+	stk[top++] = 0;
+	while (top > 0) {
+		par = stk[--top];
+		e = stk[--top];
+		if (e == NOSTREAM)
+			continue;
+		if (e >= o->nent || e == 0 || o->parent[e] != NOSTREAM) {
+			free(stk);
+			return fail(o, EBADMSG, e >= o->nent ?
+			    "directory entry out of range" : "directory tree has a cycle");
+		}
+		d = o->p + entoff(o, e);
+		t = d[66];
+		if ((t != T_STORAGE && t != T_STREAM) || le16(d + 64) > 64 ||
+		    le16(d + 64) % 2 != 0) {
+			free(stk);
+			return fail(o, EBADMSG, "bad directory entry in the tree");
+		}
+		o->parent[e] = par;
+		sib[0] = le32(d + 68);
+		sib[1] = le32(d + 72);
+		sib[2] = t == T_STORAGE ? le32(d + 76) : NOSTREAM;
+		for (k = 0; k < 3; k++) {
+			stk[top++] = sib[k];
+			stk[top++] = k < 2 ? par : e;
+		}
+	}
+	free(stk);
+	return 0;
+}
+
+/* Is entry d one that names a VBA project? */
+static int
+isvba(const unsigned char *d)
+{
+	static const char *const stor[] = { "_VBA_PROJECT_CUR", "MACROS", "VBA" };
+	unsigned l = namelen(d), i, k;
+	const char *want;
+
+	for (k = 0; k < 4; k++) {
+		if (k < 3 && d[66] != T_STORAGE)
+			continue;
+		if (k == 3 && d[66] != T_STREAM)
+			continue;
+		want = k < 3 ? stor[k] : "_VBA_PROJECT";
+		if (strlen(want) != l)
+			continue;
+		for (i = 0; i < l; i++)
+			if (upper(le16(d + 2 * i)) != (unsigned char)want[i])
+				break;
+		if (i == l)
+			return 1;
+	}
+	return 0;
+}
+
+/* The characters a new name may use, most wanted first. */
+static const char alpha[] =
+    "X_0123456789ZYWVUTSRQPONMLKJIHGFEDCBA#$%&'()*+,-.;<=>?@[]^`{|}~\"";
+
+/* Does name x (l characters) lie strictly between lo and hi (either may be
+ * NULL: unbounded)? */
+static int
+between(const unsigned char *x, const unsigned char *lo,
+    const unsigned char *hi, unsigned l)
+{
+	return (lo == NULL || namecmp(lo, x, l) < 0) &&
+	    (hi == NULL || namecmp(x, hi, l) < 0);
+}
+
+/* Rename entry e of the new file w; its siblings in the same tree are
+ * sibs[0..nsib).  0 done, 2 no name fits. */
+static int
+rename_ent(struct ole *o, unsigned char *w, uint32_t e, const uint32_t *sibs,
+    uint32_t nsib)
+{
+	unsigned char *d = w + entoff(o, e), name[64];
+	const unsigned char *lo = NULL, *hi = NULL, *s;
+	unsigned l = namelen(d), a, b;
+	uint32_t i;
+	int c;
+
+	for (i = 0; i < nsib; i++) {
+		if (sibs[i] == e)
+			continue;
+		s = w + entoff(o, sibs[i]);
+		if (namelen(s) != l)
+			continue;
+		c = namecmp(s, d, l);
+		if (c == 0)
+			return 2;	/* two entries of one name */
+		if (c < 0 && (lo == NULL || namecmp(s, lo, l) > 0))
+			lo = s;
+		if (c > 0 && (hi == NULL || namecmp(s, hi, l) < 0))
+			hi = s;
+	}
+	if (l == 0)
+		return 2;
+	memcpy(name, d, 2 * l);
+	for (a = 0; alpha[a]; a++) {
+		if (upper((unsigned char)alpha[a]) == upper(le16(d + 2 * (l - 1))))
+			continue;
+		name[2 * (l - 1)] = (unsigned char)alpha[a];
+		name[2 * (l - 1) + 1] = 0;
+		if (between(name, lo, hi, l))
+			goto found;
+	}
+	if (l >= 2)
+		for (a = 0; alpha[a]; a++) {
+			if (upper((unsigned char)alpha[a]) == upper(le16(d + 2 * (l - 2))))
+				continue;
+			name[2 * (l - 2)] = (unsigned char)alpha[a];
+			name[2 * (l - 2) + 1] = 0;
+			for (b = 0; alpha[b]; b++) {
+				name[2 * (l - 1)] = (unsigned char)alpha[b];
+				name[2 * (l - 1) + 1] = 0;
+				if (between(name, lo, hi, l))
+					goto found;
+			}
+		}
+	return 2;
+found:
+	memcpy(d, name, 2 * l);
+	return 0;
+}
+
+/* The entry's name as ASCII, '?' for anything else. */
+static void
+asciiname(const unsigned char *d, char *dst, size_t dstsz)
+{
+	unsigned l = namelen(d), i, c;
+	size_t k = 0;
+
+	for (i = 0; i < l && k + 1 < dstsz; i++) {
+		c = le16(d + 2 * i);
+		dst[k++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	if (dstsz > 0)
+		dst[k] = '\0';
+}
+
+static int
+strip(struct ole *o, struct buf *out, doc_removed_fn removed, void *arg)
+{
+	uint32_t *start = NULL, *kids = NULL, e, i, nvba = 0, first = NOSTREAM;
+	size_t base = out->len;
+	unsigned char *w;
+	char name[40];
+	int r = -1, rc;
+
+	for (e = 1; e < o->nent; e++)
+		if (o->parent[e] != NOSTREAM && isvba(o->p + entoff(o, e))) {
+			if (nvba++ == 0)
+				first = e;
+		}
+	if (nvba == 0)
+		return 0;
+	/* Each storage's children, grouped by a counting sort on parent. */
+	if ((start = calloc((size_t)o->nent + 1, sizeof *start)) == NULL ||
+	    (kids = malloc((size_t)o->nent * sizeof *kids)) == NULL)
+		goto out;
+	for (e = 1; e < o->nent; e++)
+		if (o->parent[e] != NOSTREAM)
+			start[o->parent[e] + 1]++;
+	for (i = 0; i < o->nent; i++)
+		start[i + 1] += start[i];
+	/* start[p] walks to the end of p's children; then shifted back. */
+	for (e = 1; e < o->nent; e++)
+		if (o->parent[e] != NOSTREAM)
+			kids[start[o->parent[e]]++] = e;
+	for (i = o->nent; i > 0; i--)
+		start[i] = start[i - 1];
+	start[0] = 0;
+	if (buf_add(out, o->p, o->n) < 0)
+		goto out;
+	w = (unsigned char *)out->p + base;
+	for (e = 1; e < o->nent; e++) {
+		if (o->parent[e] == NOSTREAM || !isvba(o->p + entoff(o, e)))
+			continue;
+		i = o->parent[e];
+		rc = rename_ent(o, w, e, kids + start[i], start[i + 1] - start[i]);
+		if (rc != 0) {
+			asciiname(o->p + entoff(o, e), name, sizeof name);
+			if (o->why != NULL && o->whylen > 0)
+				snprintf(o->why, o->whylen,
+				    "VBA %s %s cannot be renamed in order",
+				    o->p[entoff(o, e) + 66] == T_STREAM ? "stream" : "storage", name);
+			out->len = base;
+			r = 2;
+			goto out;
+		}
+	}
+	/* The outermost VBA entry names what was taken out. */
+	for (e = first; o->parent[e] != 0; e = o->parent[e])
+		if (isvba(o->p + entoff(o, o->parent[e])))
+			first = o->parent[e];
+	asciiname(o->p + entoff(o, first), name, sizeof name);
+	if (o->why != NULL && o->whylen > 0)
+		snprintf(o->why, o->whylen, nvba > 1 ?
+		    "VBA %s %s renamed (%" PRIu32 " VBA entries in all)" :
+		    "VBA %s %s renamed", o->p[entoff(o, first) + 66] == T_STREAM ?
+		    "stream" : "storage", name, nvba);
+	if (removed != NULL && removed(arg, name, (const char *)o->p, o->n) != 0) {
+		out->len = base;
+		goto out;
+	}
+	r = 1;
+out:
+	free(start);
+	free(kids);
+	return r;
+}
 
 int
 doc_is_ole(const char *p, size_t n)
@@ -13,6 +500,27 @@ int
 ole_strip(const char *p, size_t n, struct buf *out, char *why,
     size_t whylen, doc_removed_fn removed, void *arg)
 {
-	(void)p; (void)n; (void)out; (void)why; (void)whylen; (void)removed; (void)arg;
-	return 0;
+	struct ole o = { .p = (const unsigned char *)p, .n = n, .why = why,
+	    .whylen = whylen };
+	int r;
+
+	if (!doc_is_ole(p, n))
+		return 0;
+	if (n < HDRLEN) {
+		fail(&o, EBADMSG, "truncated header");
+		return -1;
+	}
+	r = header(&o);
+	if (r == 0)
+		r = difat(&o);
+	if (r == 0)
+		r = dirchain(&o);
+	if (r == 0)
+		r = walk(&o);
+	if (r == 0)
+		r = strip(&o, out, removed, arg);
+	free(o.fatsec);
+	free(o.dirsec);
+	free(o.parent);
+	return r;
 }
