@@ -1358,6 +1358,10 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 		if (inflate_ent(c, e, &x) < 0 || edit(c, e, x.p ? x.p : "", x.len, drop) < 0)
 			goto out;
 	}
+	/* the removed parts are read whole before anything is said of them */
+	for (i = 0; i < c->ne; i++)
+		if (c->e[i].vba && removed && inflate_ent(c, &c->e[i], &c->e[i].repl) < 0)
+			goto out;
 	if (write_zip(c, out, out->len) < 0)
 		goto out;
 
@@ -1371,14 +1375,12 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 			first = i;
 		if (removed == NULL)
 			continue;
-		if (inflate_ent(c, e, &x) < 0)
-			goto out;
 		nm.len = 0;
 		if (buf_add(&nm, e->name, e->namelen) < 0 || buf_cstr(&nm) == NULL) {
 			fail(c, ENOMEM, NULL);
 			goto out;
 		}
-		if (removed(arg, nm.p, x.p ? x.p : "", x.len) != 0)
+		if (removed(arg, nm.p, e->repl.p ? e->repl.p : "", e->repl.len) != 0)
 			goto out;	/* errno as the callback left it */
 	}
 	for (nvba = 0, i = 0; i < c->ne; i++)
@@ -1414,6 +1416,8 @@ ooxml_strip(const char *p, size_t n, struct buf *out, char *why,
 	size_t start = out->len, i;
 	int rc, saved;
 
+	if (why && whylen)
+		why[0] = '\0';
 	if (!doc_is_zip(p, n))
 		return 0;
 	memset(&c, 0, sizeof c);
@@ -1421,8 +1425,6 @@ ooxml_strip(const char *p, size_t n, struct buf *out, char *why,
 	c.n = n;
 	c.why = why;
 	c.whylen = whylen;
-	if (why && whylen)
-		why[0] = '\0';
 	rc = strip(&c, out, removed, arg);
 	saved = errno;
 	if (rc != 1) {
