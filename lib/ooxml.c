@@ -24,7 +24,7 @@
 
 #define ENTMAX   65535		/* central directory entries */
 #define PARTMAX  (16u << 20)	/* one inflated part */
-#define TOTALMAX (64u << 20)	/* all inflated parts together */
+#define TOTALMAX (32u << 20)	/* all inflated parts together */
 #define RATIO    200		/* inflated / compressed, above 64 KiB */
 #define DEPTHMAX 256		/* XML element nesting */
 #define EOCDLEN  22
@@ -316,9 +316,11 @@ eocd(struct ctx *c, size_t *at)
 	return fail(c, EBADMSG, "no end of central directory record");
 }
 
-/* Walk an extra field: a ZIP64 record is not read here. */
+/* Walk an extra field: a ZIP64 record is not read here, and a Unicode
+ * path (Info-ZIP 0x7075, which some readers take for the name) must be
+ * the name itself. */
 static int
-extra(struct ctx *c, const unsigned char *x, size_t n)
+extra(struct ctx *c, const unsigned char *x, size_t n, const char *name, size_t nl)
 {
 	while (n >= 4) {
 		size_t l = get16(x + 2);
@@ -327,6 +329,8 @@ extra(struct ctx *c, const unsigned char *x, size_t n)
 			return fail(c, ENOTSUP, "ZIP64 extra field");
 		if (l > n - 4)
 			break;	/* a sloppy extra field: not ours to judge */
+		if (get16(x) == 0x7075 && (l < 5 || l - 5 != nl || memcmp(x + 9, name, nl) != 0))
+			return fail(c, EBADMSG, "a Unicode path that is not the entry's name");
 		x += 4 + l;
 		n -= 4 + l;
 	}
@@ -394,7 +398,7 @@ central(struct ctx *c)
 			return fail(c, ENOTSUP, "ZIP64 entry");
 		if (get16(r + 34) != 0)
 			return fail(c, ENOTSUP, "a zip on several disks");
-		if (extra(c, r + CDLEN + nl, xl) < 0)
+		if (extra(c, r + CDLEN + nl, xl, e->name, nl) < 0)
 			return -1;
 		{
 			struct buf f = BUF_INIT;
@@ -449,7 +453,7 @@ locals(struct ctx *c)
 			return fail(c, EBADMSG, "a local header does not match its central entry");
 		if (nl + xl > cdoff - e->lho - LHLEN)
 			return fail(c, EBADMSG, "local header runs past the entries");
-		if (extra(c, l + LHLEN + nl, xl) < 0)
+		if (extra(c, l + LHLEN + nl, xl, e->name, nl) < 0)
 			return -1;
 		if (!(lf & 8) && (get32(l + 14) != e->crc || get32(l + 18) != e->csize ||
 		    get32(l + 22) != e->usize))

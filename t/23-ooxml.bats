@@ -124,7 +124,7 @@ PY
 }
 
 @test "ooxml: hostile zips get EBADMSG (3) or ENOTSUP (4)" {
-	for kc in truncated:3 cdoutside:3 overlap:3 mismatch:3 hidden:3 bomb:3 doctype:3 \
+	for kc in truncated:3 cdoutside:3 overlap:3 mismatch:3 hidden:3 bomb:3 doctype:3 upath:3 \
 	    zip64:4 zip64extra:4 encrypted:4; do
 		k=${kc%:*}
 		mk "$k"
