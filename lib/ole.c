@@ -347,13 +347,15 @@ between(const unsigned char *x, const unsigned char *lo,
 	    (hi == NULL || namecmp(x, hi, l) < 0);
 }
 
-/* Rename entry e of the new file w; its siblings in the same tree are
- * sibs[0..nsib).  0 done, 2 no name fits. */
+/* A new name for entry e into name (as many bytes as the old one); its
+ * siblings in the same tree are sibs[0..nsib).  0 done, 2 no name fits.
+ * The VBA names differ in length, so the new names of other entries
+ * (compared only with same-length siblings) never matter here. */
 static int
-rename_ent(struct ole *o, unsigned char *w, uint32_t e, const uint32_t *sibs,
-    uint32_t nsib)
+newname(const struct ole *o, uint32_t e, const uint32_t *sibs, uint32_t nsib,
+    unsigned char *name)
 {
-	unsigned char *d = w + entoff(o, e), name[64];
+	const unsigned char *d = o->p + entoff(o, e);
 	const unsigned char *lo = NULL, *hi = NULL, *s;
 	unsigned l = namelen(d), a, b;
 	uint32_t i;
@@ -362,7 +364,7 @@ rename_ent(struct ole *o, unsigned char *w, uint32_t e, const uint32_t *sibs,
 	for (i = 0; i < nsib; i++) {
 		if (sibs[i] == e)
 			continue;
-		s = w + entoff(o, sibs[i]);
+		s = o->p + entoff(o, sibs[i]);
 		if (namelen(s) != l)
 			continue;
 		c = namecmp(s, d, l);
@@ -399,7 +401,6 @@ rename_ent(struct ole *o, unsigned char *w, uint32_t e, const uint32_t *sibs,
 		}
 	return 2;
 found:
-	memcpy(d, name, 2 * l);
 	return 0;
 }
 
@@ -421,11 +422,11 @@ asciiname(const unsigned char *d, char *dst, size_t dstsz)
 static int
 strip(struct ole *o, struct buf *out, doc_removed_fn removed, void *arg)
 {
-	uint32_t *start = NULL, *kids = NULL, e, i, nvba = 0, first = NOSTREAM;
-	size_t base = out->len;
-	unsigned char *w;
+	uint32_t *start = NULL, *kids = NULL, *ren = NULL, e, i, k, nvba = 0;
+	uint32_t first = NOSTREAM;
+	unsigned char *names = NULL, *w;
 	char name[40];
-	int r = -1, rc;
+	int r = -1;
 
 	for (e = 1; e < o->nent; e++)
 		if (o->parent[e] != NOSTREAM && isvba(o->p + entoff(o, e))) {
@@ -436,7 +437,9 @@ strip(struct ole *o, struct buf *out, doc_removed_fn removed, void *arg)
 		return 0;
 	/* Each storage's children, grouped by a counting sort on parent. */
 	if ((start = calloc((size_t)o->nent + 1, sizeof *start)) == NULL ||
-	    (kids = malloc((size_t)o->nent * sizeof *kids)) == NULL)
+	    (kids = malloc((size_t)o->nent * sizeof *kids)) == NULL ||
+	    (ren = malloc((size_t)nvba * sizeof *ren)) == NULL ||
+	    (names = malloc((size_t)nvba * 64)) == NULL)
 		goto out;
 	for (e = 1; e < o->nent; e++)
 		if (o->parent[e] != NOSTREAM)
@@ -450,21 +453,19 @@ strip(struct ole *o, struct buf *out, doc_removed_fn removed, void *arg)
 	for (i = o->nent; i > 0; i--)
 		start[i] = start[i - 1];
 	start[0] = 0;
-	if (buf_add(out, o->p, o->n) < 0)
-		goto out;
-	w = (unsigned char *)out->p + base;
-	for (e = 1; e < o->nent; e++) {
+	/* Every new name first: out stays untouched unless all fit. */
+	for (e = 1, k = 0; e < o->nent; e++) {
 		if (o->parent[e] == NOSTREAM || !isvba(o->p + entoff(o, e)))
 			continue;
 		i = o->parent[e];
-		rc = rename_ent(o, w, e, kids + start[i], start[i + 1] - start[i]);
-		if (rc != 0) {
+		ren[k] = e;
+		if (newname(o, e, kids + start[i], start[i + 1] - start[i],
+		    names + 64 * (size_t)k++) != 0) {
 			asciiname(o->p + entoff(o, e), name, sizeof name);
 			if (o->why != NULL && o->whylen > 0)
 				snprintf(o->why, o->whylen,
 				    "VBA %s %s cannot be renamed in order",
 				    o->p[entoff(o, e) + 66] == T_STREAM ? "stream" : "storage", name);
-			out->len = base;
 			r = 2;
 			goto out;
 		}
@@ -479,14 +480,20 @@ strip(struct ole *o, struct buf *out, doc_removed_fn removed, void *arg)
 		    "VBA %s %s renamed (%" PRIu32 " VBA entries in all)" :
 		    "VBA %s %s renamed", o->p[entoff(o, first) + 66] == T_STREAM ?
 		    "stream" : "storage", name, nvba);
-	if (removed != NULL && removed(arg, name, (const char *)o->p, o->n) != 0) {
-		out->len = base;
+	if (removed != NULL && removed(arg, name, (const char *)o->p, o->n) != 0)
 		goto out;
-	}
+	if (buf_add(out, o->p, o->n) < 0)
+		goto out;
+	w = (unsigned char *)out->p + out->len - o->n;
+	for (k = 0; k < nvba; k++)
+		memcpy(w + entoff(o, ren[k]), names + 64 * (size_t)k,
+		    2 * namelen(o->p + entoff(o, ren[k])));
 	r = 1;
 out:
 	free(start);
 	free(kids);
+	free(ren);
+	free(names);
 	return r;
 }
 
