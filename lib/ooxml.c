@@ -657,12 +657,22 @@ iprefix(const char *a, size_t n, const char *lit)
 	return n >= l && ieq(a, l, lit);
 }
 
-/* a VBA content type */
+/* a VBA content type: application/vnd.ms-office.vbaProject and its
+ * signatures, application/vnd.ms-word.vbaData+xml, and the same subtypes
+ * under any other application/vnd.ms-APP. */
 static int
 vbatype(const char *t, size_t n)
 {
-	return iprefix(t, n, "application/vnd.ms-office.vbaproject") ||
-	    iprefix(t, n, "application/vnd.ms-word.vbadata");
+	size_t i;
+
+	if (!iprefix(t, n, "application/vnd.ms-"))
+		return 0;
+	for (i = 19; i < n && t[i] != '.' && t[i] != ';'; i++)
+		;
+	if (i >= n || t[i] != '.')
+		return 0;
+	return iprefix(t + i + 1, n - i - 1, "vbaproject") ||
+	    iprefix(t + i + 1, n - i - 1, "vbadata");
 }
 
 /* a VBA relationship type: its last segment */
