@@ -506,16 +506,17 @@ locals(struct ctx *c)
 	return 0;
 }
 
-/* The inflated bytes of entry e into b (emptied first). */
+/* The inflated bytes of entry e into b (emptied first).  A part read
+ * again (for its edit) is not counted twice against TOTALMAX. */
 static int
-inflate_ent(struct ctx *c, struct ent *e, struct buf *b)
+inflate_ent(struct ctx *c, struct ent *e, struct buf *b, int again)
 {
 	const unsigned char *d = (const unsigned char *)c->p + e->data;
 	z_stream z;
 	int zr;
 
 	b->len = 0;
-	if (e->usize > PARTMAX || e->usize > TOTALMAX - c->inflated)
+	if (e->usize > PARTMAX || (!again && e->usize > TOTALMAX - c->inflated))
 		return fail(c, EBADMSG, "a part too big to read");
 	if (e->usize > 65536 && e->usize / RATIO > e->csize)
 		return fail(c, EBADMSG, "a part that inflates too much");
@@ -543,7 +544,8 @@ inflate_ent(struct ctx *c, struct ent *e, struct buf *b)
 			return fail(c, EBADMSG, "a part does not inflate to its size");
 	} else
 		return fail(c, ENOTSUP, "a part compressed with a method not read here");
-	c->inflated += e->usize;
+	if (!again)
+		c->inflated += e->usize;
 	if (crc32(0, (const unsigned char *)b->p, b->len) != e->crc)
 		return fail(c, EBADMSG, "a part with a wrong CRC");
 	return 0;
@@ -1308,7 +1310,7 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 	for (i = 0; i < c->ne; i++)
 		if (basename_vba(c, &c->e[i]))
 			c->e[i].vba = 1;
-	if (inflate_ent(c, ct, &x) < 0 || xmlscan(c, ct, 1, x.p ? x.p : "", x.len) < 0)
+	if (inflate_ent(c, ct, &x, 0) < 0 || xmlscan(c, ct, 1, x.p ? x.p : "", x.len) < 0)
 		goto out;
 	for (i = 0; i < ct->nel; i++) {
 		const struct elem *el = &ct->el[i];
@@ -1328,7 +1330,7 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 
 		if (!e->rels)
 			continue;
-		if (inflate_ent(c, e, &x) < 0 || xmlscan(c, e, 0, x.p ? x.p : "", x.len) < 0)
+		if (inflate_ent(c, e, &x, 0) < 0 || xmlscan(c, e, 0, x.p ? x.p : "", x.len) < 0)
 			goto out;
 		for (j = 0; j < e->nel; j++)
 			if (e->el[j].vba && e->el[j].hasname &&
@@ -1369,12 +1371,12 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 		}
 		if (!changed)
 			continue;
-		if (inflate_ent(c, e, &x) < 0 || edit(c, e, x.p ? x.p : "", x.len, drop) < 0)
+		if (inflate_ent(c, e, &x, 1) < 0 || edit(c, e, x.p ? x.p : "", x.len, drop) < 0)
 			goto out;
 	}
 	/* the removed parts are read whole before anything is said of them */
 	for (i = 0; i < c->ne; i++)
-		if (c->e[i].vba && removed && inflate_ent(c, &c->e[i], &c->e[i].repl) < 0)
+		if (c->e[i].vba && removed && inflate_ent(c, &c->e[i], &c->e[i].repl, 0) < 0)
 			goto out;
 	if (write_zip(c, out, out->len) < 0)
 		goto out;
