@@ -298,6 +298,8 @@ leaf_html(struct walk *w, const struct mime_part *p)
 	}
 	w->classes |= C_HTML;
 	kinds_name(kinds, name, sizeof name);
+	if (keep(w, "the HTML part", p->data, p->datalen) < 0)
+		return fail(w, "%s", "out of memory");
 	if (rc == 1 && p->kind != MIME_KIND_UU) {
 		if (reencode(w, p, out.p, out.len, &repl) < 0 ||
 		    hit(w, p, name, 1, &repl, "") < 0)
@@ -416,24 +418,54 @@ severity(int act)
 	    act == ACT_TAG ? 1 : 0;
 }
 
-/* Write what was taken out into the quarantine, one message each, and
- * name it in its hit. */
+/* One attachment of a kept message: the bytes taken out, named for what
+ * they were. */
+static int
+kept_part(const struct kept *k, struct buf *m)
+{
+	const char *slash = strrchr(k->what, '/');
+	char base[120], *c;
+
+	if (strncmp(k->what, "the ", 4) != 0)
+		strlcpy(base, slash ? slash + 1 : k->what, sizeof base);
+	else if (k->file[0])	/* a whole part */
+		strlcpy(base, k->file, sizeof base);
+	else
+		snprintf(base, sizeof base, "part%zu.%s", k->part,
+		    strstr(k->what, "HTML") ? "html" : "bin");
+	for (c = base; *c; c++)
+		if (*c == '"' || *c == '\\' || *c == '/' || *c == ' ')
+			*c = '_';
+	if (base[0] == '\0')
+		strlcpy(base, "part", sizeof base);
+	return buf_printf(m, "--=_mailscan_kept_\n"
+	    "Content-Type: application/octet-stream; name=\"%s\"\n"
+	    "Content-Disposition: attachment; filename=\"%s\"\n"
+	    "Content-Description: %s\n"
+	    "Content-Transfer-Encoding: base64\n\n", base, base, k->what) < 0 ||
+	    b64_encode_lines(k->data.p, k->data.len, "\n", m) < 0 ? -1 : 0;
+}
+
+/* Write what was taken out into the quarantine: one message for each hit
+ * whose part changed, every piece taken out of it attached, and the
+ * message's ID named in the hit (kept=ID).  A hit whose part stays as it
+ * was (its class is only tagged) keeps nothing. */
 static int
 keep_all(struct act *a, struct job *job, size_t msgoff, struct walk *w)
 {
 	const char *msg = job->in + msgoff;
-	size_t n = job->inlen - msgoff;
+	size_t n = job->inlen - msgoff, off, h, i, pieces;
 	struct envelope e;
 	struct buf m = BUF_INIT;
-	char name[256], date[64], base[120], *c;
+	char name[256], date[64];
+	const struct kept *first;
 	struct iovec iov;
-	size_t off;
 	int rc = -1;
 
 	if (w->nk == 0)
 		return 0;
 	if (!a->mdopen) {
-		if (maildir_open(&a->md, a->qdir, 0) < 0) {
+		if (maildir_open(&a->md, a->qdir, MD_CREATE) < 0) {
 			job_reason(job, "unable to open the quarantine %s: %s", a->qdir,
 			    strerror(errno));
 			return -1;
@@ -447,51 +479,53 @@ keep_all(struct act *a, struct job *job, size_t msgoff, struct walk *w)
 		env_free(&e);
 		return -1;
 	}
-	for (size_t i = 0; i < w->nk; i++) {
-		struct kept *k = &w->k[i];
-		const char *slash = strrchr(k->what, '/');
-
-		strlcpy(base, k->file[0] && (strcmp(k->what, "the attachment") == 0) ? k->file :
-		    slash ? slash + 1 : k->what, sizeof base);
-		for (c = base; *c; c++)
-			if (*c == '"' || *c == '\\' || *c == '/' || *c == ' ')
-				*c = '_';
+	for (h = 0; h < w->f.nhit; h++) {
+		if (w->f.hit[h].len == 0)
+			continue;
+		for (i = 0, pieces = 0, first = NULL; i < w->nk; i++)
+			if (w->k[i].hit == h && pieces++ == 0)
+				first = &w->k[i];
+		if (first == NULL)
+			continue;
 		if (maildir_uniq(&a->md, name, sizeof name) < 0)
 			goto out;
 		buf_reset(&m);
 		if (env_write(&e, &m) < 0 ||
-		    buf_printf(&m, "X-Mailscan-Verdict: %s kept %s of part %zu%s%s\n",
-		        a->id, k->what, k->part, k->file[0] ? " " : "", k->file) < 0 ||
+		    buf_printf(&m, "X-Mailscan-Verdict: %s kept %s from part %zu%s%s\n",
+		        a->id, w->f.hit[h].name, first->part, first->file[0] ? " " : "",
+		        first->file) < 0 ||
 		    buf_printf(&m, "From: Mailscan <MAILER-DAEMON@%s>\n"
-		        "Subject: [mailscan] taken out of part %zu: %s\n"
+		        "Subject: [mailscan] %s taken out of part %zu\n"
 		        "Date: %s\nMessage-ID: <%s@%s>\nAuto-Submitted: auto-generated\n"
 		        "MIME-Version: 1.0\n"
 		        "Content-Type: multipart/mixed; boundary=\"=_mailscan_kept_\"\n\n"
 		        "--=_mailscan_kept_\nContent-Type: text/plain; charset=utf-8\n\n"
-		        "mailscan (ms-scan-active) took %s out of part %zu%s%s%s\n"
-		        "of the message below, which went on without it.\n%s%s\n\n",
-		        a->host, k->part, k->what, hdr_date(date, sizeof date), name, a->host,
-		        k->what, k->part, k->file[0] ? " (\"" : "", k->file,
-		        k->file[0] ? "\")" : "", k->why[0] ? "Why: " : "", k->why) < 0 ||
+		        "mailscan (ms-scan-active) found %s in part %zu%s%s%s\n"
+		        "of the message below, which went on without it.  What it took\n"
+		        "out is attached (%zu piece%s).\n%s%s\n\n",
+		        a->host, w->f.hit[h].name, first->part, hdr_date(date, sizeof date),
+		        name, a->host, w->f.hit[h].name, first->part,
+		        first->file[0] ? " (\"" : "", first->file, first->file[0] ? "\")" : "",
+		        pieces, pieces == 1 ? "" : "s", first->why[0] ? "Why: " : "",
+		        first->why) < 0 ||
 		    notice_describe(msg, n, &e, 1, &m) < 0 ||
 		    buf_printf(&m, "\nTo send it to the recipients after all:\n"
-		        "  ms-quarantine release -o %s\n\n--=_mailscan_kept_\n"
-		        "Content-Type: application/octet-stream; name=\"%s\"\n"
-		        "Content-Disposition: attachment; filename=\"%s\"\n"
-		        "Content-Transfer-Encoding: base64\n\n", name, base, base) < 0 ||
-		    b64_encode_lines(k->data.p, k->data.len, "\n", &m) < 0 ||
-		    buf_adds(&m, "--=_mailscan_kept_--\n") < 0)
+		        "  ms-quarantine release -o %s\n\n", name) < 0)
+			goto out;
+		for (i = 0; i < w->nk; i++)
+			if (w->k[i].hit == h && kept_part(&w->k[i], &m) < 0)
+				goto out;
+		if (buf_adds(&m, "--=_mailscan_kept_--\n") < 0)
 			goto out;
 		iov.iov_base = m.p;
 		iov.iov_len = m.len;
 		if (maildir_put(&a->md, name, &iov, 1, 0) < 0) {
-			job_reason(job, "unable to keep %s in %s: %s", k->what, a->qdir,
-			    strerror(errno));
+			job_reason(job, "unable to keep %s in %s: %s", w->f.hit[h].name,
+			    a->qdir, strerror(errno));
 			rc = -2;
 			goto out;
 		}
-		if (!w->f.hit[k->hit].ref[0])
-			strlcpy(w->f.hit[k->hit].ref, name, sizeof w->f.hit[0].ref);
+		strlcpy(w->f.hit[h].ref, name, sizeof w->f.hit[h].ref);
 	}
 	rc = 0;
 out:

@@ -91,7 +91,9 @@ main(int argc, char **argv)
 		return errno == EBADMSG ? 3 : errno == ENOTSUP ? 4 : 111;
 	}
 	if (rc == 1 && (fwrite(out.p, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
-		return 111;
+		rc = 111;
+	buf_free(&in);
+	buf_free(&out);
 	return rc;
 usage:
 	fprintf(stderr, "usage: doctool [-k dir] [-n note] ooxml|ole|rtf|pdf|sniff < document\n");

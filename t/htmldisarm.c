@@ -42,8 +42,11 @@ main(int argc, char **argv)
 			return 111;
 	if (ferror(stdin))
 		return 111;
-	if (sniff)
-		return html_sniff(in.p, in.len) ? 0 : 1;
+	if (sniff) {
+		rc = html_sniff(in.p, in.len) ? 0 : 1;
+		buf_free(&in);
+		return rc;
+	}
 	rc = html_disarm(in.p, in.len, cs, opts, note, strlen(note), &out, &kinds);
 	if (rc < 0)
 		return 111;
@@ -57,6 +60,8 @@ main(int argc, char **argv)
 		fputc('\n', stderr);
 	}
 	if (rc == 1 && (fwrite(out.p, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
-		return 111;
+		rc = 111;
+	buf_free(&in);
+	buf_free(&out);
 	return rc;
 }
