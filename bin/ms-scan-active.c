@@ -548,6 +548,7 @@ filter(void *ctx, struct job *job)
 		return code;
 	memset(&w, 0, sizeof w);
 	w.a = a;
+	w.f.label = "active content";
 	if (walk_message(&w, job->in + off, job->inlen - off) < 0 || w.failed) {
 		job_reason(job, "%s", w.failed ? w.err : "unable to walk the message: out of memory");
 		code = EX_TEMP;

@@ -269,6 +269,8 @@ scan_finish(struct job *job, size_t msgoff, const char *engine,
 			act = ACT_QUARANTINE;
 		verdict = act == ACT_CLEAN ? "cleaned" : "infected";
 		code = act == ACT_QUARANTINE ? EX_ALT : act == ACT_REJECT ? EX_PERM : EX_PASS;
+		if (f->unscanned[0] && buf_printf(&v, "; unscanned: %s", f->unscanned) < 0)
+			goto nomem;
 		if (buf_printf(&v, "; action=%s", act == ACT_CLEAN ? "clean" :
 		    act == ACT_QUARANTINE ? "quarantine" : act == ACT_REJECT ? "reject" : "tag") < 0)
 			goto nomem;
@@ -288,7 +290,8 @@ scan_finish(struct job *job, size_t msgoff, const char *engine,
 
 	if (code == EX_PERM) {
 		if (f->nhit)
-			job_reason(job, "5.7.1 virus %s found by %s", f->hit[0].name, engine);
+			job_reason(job, "5.7.1 %s %s found by %s", f->label ? f->label : "virus",
+			    f->hit[0].name, engine);
 		else
 			job_reason(job, "5.7.1 message cannot be scanned: %s", f->unscanned);
 		buf_free(&v);

@@ -66,6 +66,7 @@ struct scan_findings {
 	struct scan_hit *hit;
 	size_t nhit, cap;
 	char unscanned[200];	/* why not all was scanned; "" if it was */
+	const char *label;	/* what a hit is, for a rejection: NULL "virus" */
 	int action;		/* ACT_* + 1 to override MS_ACTION (a rule's
 				 * own action); 0: MS_ACTION */
 };
