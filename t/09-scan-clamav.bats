@@ -514,7 +514,7 @@ infected() {
 	# a limit hit sends the whole message through libclamav (RAW=anomaly)
 	MS_MIME_DECODED=100 run -1 scan "$T/b/clam.exe.eml" "$T/out"
 	run -0 verdict "$T/out"
-	assert_output --regexp ' infected Test-clam\.exe\.UNOFFICIAL \(message\); action=quarantine$'
+	assert_output --regexp ' infected Test-clam\.exe\.UNOFFICIAL \(message\); unscanned: MIME limit: decoded; action=quarantine$'
 }
 
 @test "the hostile corpus: exit 0, 1 or 100 only, no crash, no hang" {
