@@ -238,8 +238,9 @@ leaf_doc(struct walk *w, const struct mime_part *p)
 		if (errno == ENOMEM)
 			fail(w, "%s", "out of memory");
 		else if (!w->f.unscanned[0])
-			snprintf(w->f.unscanned, sizeof w->f.unscanned, "part %zu: %s %s",
-			    p->index, kind, errno == ENOTSUP ? "in a form not read" : "malformed");
+			snprintf(w->f.unscanned, sizeof w->f.unscanned, "part %zu: %s %s%s%s",
+			    p->index, kind, errno == ENOTSUP ? "in a form not read" : "malformed",
+			    why[0] ? ": " : "", why);
 		buf_free(&out);
 		return 0;
 	}
@@ -376,7 +377,11 @@ leaf(void *arg, const struct mime_part *p)
 		return 0;
 	w->part = p;
 	w->keepfrom = w->nk;
-	if ((p->flags & MIME_F_ENCODED) && w->depth < DEPTH)
+	if ((p->flags & MIME_F_ENCODED) && w->depth >= DEPTH) {
+		if (!w->f.unscanned[0])
+			snprintf(w->f.unscanned, sizeof w->f.unscanned,
+			    "part %zu: encoded messages nested deeper than %d", p->index, DEPTH);
+	} else if (p->flags & MIME_F_ENCODED)
 		leaf_message(w, p);
 	else if (leaf_doc(w, p) < 0 && is_html(p))
 		leaf_html(w, p);
