@@ -307,7 +307,7 @@ readdict(const char *q, size_t ds, size_t de, struct sdict *d)
 	size_t i = ds + 2, ts, i2, ts2, i3, ts3;
 	enum tok t, t2, t3;
 	int level = 0, hasn = 0, hasfirst = 0, len;
-	unsigned long long v;
+	unsigned long long v, gen;
 	char name[PDF_NAMEMAX];
 
 	memset(d, 0, sizeof *d);
@@ -344,12 +344,11 @@ readdict(const char *q, size_t ds, size_t de, struct sdict *d)
 				continue;
 			i3 = i2;
 			t2 = lex(q, &i3, de, &ts3);
-			if (t2 == T_WORD && isnum(q, ts3, i3, &v)) {
+			if (t2 == T_WORD && isnum(q, ts3, i3, &gen)) {
 				t3 = lex(q, &i3, de, &ts3);
 				if (t3 == T_WORD && i3 - ts3 == 1 && q[ts3] == 'R')
 					continue;	/* indirect */
 			}
-			isnum(q, ts2, i2, &v);
 			d->haslen = 1;
 			d->len = v > (unsigned long long)SIZE_MAX ? SIZE_MAX : (size_t)v;
 		} else if (nameis(q, ts, i, "Filter")) {
