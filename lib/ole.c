@@ -17,8 +17,14 @@
  * them differently from Windows only among same-length non-Latin names.
  *
  * PowerPoint (.ppt) keeps its VBA project compressed inside the
- * "PowerPoint Document" stream (a VBAInfo record pointing at an
- * ExOleObjStg): this code does not read streams and does not find it.
+ * "PowerPoint Document" stream: a VBAInfoContainer record (type 0x03FF)
+ * whose VBAInfoAtom (0x0400) has fHasMacros set points at an ExOleObjStg
+ * record holding the zlib-compressed project storage.  That cannot be
+ * renamed away, so a file with a PowerPoint Document stream is read
+ * further: the stream (from the FAT, or the mini stream) is searched for
+ * that record pair, and found there, or with a VBA storage anywhere in
+ * the file, the answer is 2.  The compressed storage itself is not
+ * inflated, and a project referenced by some other record is not seen.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -308,29 +314,172 @@ walk(struct ole *o)
 	return 0;
 }
 
+/* The entry's name as ASCII, '?' for anything else. */
+static void
+asciiname(const unsigned char *d, char *dst, size_t dstsz)
+{
+	unsigned l = namelen(d), i, c;
+	size_t k = 0;
+
+	for (i = 0; i < l && k + 1 < dstsz; i++) {
+		c = le16(d + 2 * i);
+		dst[k++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	if (dstsz > 0)
+		dst[k] = '\0';
+}
+
+/* Is entry d's name want (upper-case ASCII) in any case? */
+static int
+named(const unsigned char *d, const char *want)
+{
+	unsigned l = namelen(d), i;
+
+	if (strlen(want) != l)
+		return 0;
+	for (i = 0; i < l; i++)
+		if (upper(le16(d + 2 * i)) != (unsigned char)want[i])
+			return 0;
+	return 1;
+}
+
+/* The size of the stream of entry d; -1 if it cannot be in the file. */
+static int
+streamsize(const struct ole *o, const unsigned char *d, size_t *size)
+{
+	uint32_t lo = le32(d + 120), hi = le32(d + 124);
+
+	/* Version 3 files may hold garbage in the high half. */
+	if (o->ssz == 4096 && hi != 0)
+		return -1;
+	if (lo > (uint64_t)o->nsect * o->ssz)
+		return -1;
+	*size = lo;
+	return 0;
+}
+
+/* size bytes of the FAT chain from sector s into dst; -1 if the chain
+ * breaks or is longer than the file. */
+static int
+readfat(const struct ole *o, uint32_t s, size_t size, unsigned char *dst)
+{
+	size_t got = 0, k;
+	uint32_t steps = 0;
+	const unsigned char *q;
+
+	while (got < size) {
+		if (steps++ >= o->nsect || (q = sector(o, s)) == NULL)
+			return -1;
+		k = size - got < o->ssz ? size - got : o->ssz;
+		memcpy(dst + got, q, k);
+		got += k;
+		if (got < size && fatnext(o, s, &s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* size bytes of the mini stream chain from mini sector s into dst. */
+static int
+readmini(const struct ole *o, uint32_t s, size_t size, unsigned char *dst)
+{
+	const unsigned char *root = o->p + entoff(o, 0);
+	unsigned char *mini = NULL, *mfat = NULL;
+	uint32_t mfs = le32(o->p + 60), nmf = le32(o->p + 64);
+	size_t msize, mfsize, got = 0, k;
+	int r = -1;
+
+	if (streamsize(o, root, &msize) < 0 || nmf > o->nsect)
+		return -1;
+	mfsize = (size_t)nmf * o->ssz;
+	if ((mini = malloc(msize ? msize : 1)) == NULL ||
+	    (mfat = malloc(mfsize ? mfsize : 1)) == NULL) {
+		r = -2;
+		goto out;
+	}
+	if (readfat(o, le32(root + 116), msize, mini) < 0 ||
+	    readfat(o, mfs, mfsize, mfat) < 0)
+		goto out;
+	while (got < size) {
+		/* Each step takes 64 bytes of a mini stream of msize. */
+		if ((size_t)s >= msize / 64 || s >= mfsize / 4)
+			goto out;
+		k = size - got < 64 ? size - got : 64;
+		memcpy(dst + got, mini + (size_t)s * 64, k);
+		got += k;
+		s = le32(mfat + (size_t)s * 4);
+	}
+	r = 0;
+out:
+	free(mini);
+	free(mfat);
+	return r;
+}
+
+/* Does the PowerPoint record stream b hold a VBAInfoContainer whose
+ * VBAInfoAtom says the project has macros?  Record headers are 8 bytes:
+ * version and instance (2), type (2), length (4). */
+static int
+vbainfo(const unsigned char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; len >= 24 && i <= len - 24; i++)
+		if (b[i + 2] == 0xff && b[i + 3] == 0x03 &&
+		    le32(b + i + 4) == 0x14 && le16(b + i + 10) == 0x0400 &&
+		    le32(b + i + 12) == 0x0c && le32(b + i + 20) != 0)
+			return 1;
+	return 0;
+}
+
+/* A PowerPoint Document stream, entry e: 2 if a VBA project is found in
+ * it (or vba, a VBA entry elsewhere, is not NOSTREAM), else 0. */
+static int
+ppt(struct ole *o, uint32_t e, uint32_t vba)
+{
+	const unsigned char *d = o->p + entoff(o, e);
+	unsigned char *b;
+	char name[40];
+	size_t size;
+	int r;
+
+	if (vba != NOSTREAM) {
+		asciiname(o->p + entoff(o, vba), name, sizeof name);
+		if (o->why != NULL && o->whylen > 0)
+			snprintf(o->why, o->whylen,
+			    "PowerPoint document with a VBA entry %s", name);
+		return 2;
+	}
+	if (streamsize(o, d, &size) < 0)
+		return fail(o, EBADMSG, "PowerPoint Document larger than the file");
+	if ((b = malloc(size ? size : 1)) == NULL)
+		return -1;
+	r = size < le32(o->p + 56) ? readmini(o, le32(d + 116), size, b) :
+	    readfat(o, le32(d + 116), size, b);
+	if (r == -2) {
+		free(b);
+		return -1;
+	}
+	if (r < 0) {
+		free(b);
+		return fail(o, EBADMSG, "PowerPoint Document chain broken");
+	}
+	r = vbainfo(b, size);
+	free(b);
+	if (r && o->why != NULL && o->whylen > 0)
+		snprintf(o->why, o->whylen, "PowerPoint document with a VBA "
+		    "project (VBAInfo record, compressed in the stream)");
+	return r ? 2 : 0;
+}
+
 /* Is entry d one that names a VBA project? */
 static int
 isvba(const unsigned char *d)
 {
-	static const char *const stor[] = { "_VBA_PROJECT_CUR", "MACROS", "VBA" };
-	unsigned l = namelen(d), i, k;
-	const char *want;
-
-	for (k = 0; k < 4; k++) {
-		if (k < 3 && d[66] != T_STORAGE)
-			continue;
-		if (k == 3 && d[66] != T_STREAM)
-			continue;
-		want = k < 3 ? stor[k] : "_VBA_PROJECT";
-		if (strlen(want) != l)
-			continue;
-		for (i = 0; i < l; i++)
-			if (upper(le16(d + 2 * i)) != (unsigned char)want[i])
-				break;
-		if (i == l)
-			return 1;
-	}
-	return 0;
+	if (d[66] == T_STORAGE)
+		return named(d, "_VBA_PROJECT_CUR") || named(d, "MACROS") ||
+		    named(d, "VBA");
+	return d[66] == T_STREAM && named(d, "_VBA_PROJECT");
 }
 
 /* The characters a new name may use, most wanted first. */
@@ -404,21 +553,6 @@ found:
 	return 0;
 }
 
-/* The entry's name as ASCII, '?' for anything else. */
-static void
-asciiname(const unsigned char *d, char *dst, size_t dstsz)
-{
-	unsigned l = namelen(d), i, c;
-	size_t k = 0;
-
-	for (i = 0; i < l && k + 1 < dstsz; i++) {
-		c = le16(d + 2 * i);
-		dst[k++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	if (dstsz > 0)
-		dst[k] = '\0';
-}
-
 static int
 strip(struct ole *o, struct buf *out, doc_removed_fn removed, void *arg)
 {
@@ -433,6 +567,12 @@ strip(struct ole *o, struct buf *out, doc_removed_fn removed, void *arg)
 			if (nvba++ == 0)
 				first = e;
 		}
+	for (e = 1; e < o->nent; e++)
+		if (o->parent[e] != NOSTREAM &&
+		    o->p[entoff(o, e) + 66] == T_STREAM &&
+		    named(o->p + entoff(o, e), "POWERPOINT DOCUMENT") &&
+		    (r = ppt(o, e, first)) != 0)
+			return r;
 	if (nvba == 0)
 		return 0;
 	/* Each storage's children, grouped by a counting sort on parent. */
