@@ -115,16 +115,73 @@ print(sorted(p[0] for p in olefile.OleFileIO(sys.argv[1]).listdir(storages=True)
 	assert_output --partial "Macros cannot be renamed"
 }
 
+@test "version 4 (4096-byte sectors): renamed and checked the same way" {
+	for k in xls-vba-v4 doc-vba-v4; do
+		strip $k
+		assert_output --partial "renamed"
+		run "$MKOLE" check "$T/$k" "$T/$k.out"
+		assert_success
+	done
+	mk xls-clean-v4
+	run -0 doctool ole <"$T/xls-clean-v4"
+}
+
+@test "a 4096-sector file: renamed, the 2 MB Workbook read back the same" {
+	strip big
+	run "$MKOLE" check "$T/big" "$T/big.out"
+	assert_success
+	run /usr/bin/python3 -c '
+import olefile, sys
+a, b = olefile.OleFileIO(sys.argv[1]), olefile.OleFileIO(sys.argv[2])
+w = b.openstream("Workbook").read()
+assert w == a.openstream("Workbook").read()
+print(len(w))' "$T/big" "$T/big.out"
+	assert_output $((4096 * 512))
+}
+
+@test "PowerPoint: a VBAInfo record with macros, or a VBA storage, is 2" {
+	for k in ppt-vba ppt-vba-mini ppt-vba-edge ppt-vba-v4; do
+		mk $k
+		run -2 doctool ole <"$T/$k"
+		assert_output --partial "PowerPoint document with a VBA project"
+	done
+	mk ppt-storage
+	run -2 doctool ole <"$T/ppt-storage"
+	assert_output --partial "PowerPoint document with a VBA entry _VBA_PROJECT_CUR"
+	# fHasMacros 0, and no VBAInfo record at all: nothing found.
+	for k in ppt-nomacros ppt-clean; do
+		mk $k
+		run -0 doctool ole <"$T/$k"
+		assert_output ""
+	done
+	# olefile sees what the tests think they wrote.
+	run /usr/bin/python3 -c '
+import olefile, sys
+o = olefile.OleFileIO(sys.argv[1])
+d = o.openstream("PowerPoint Document").read()
+print(len(d), d.find(bytes.fromhex("1f00ff0314000000020000040c000000")))' "$T/ppt-vba-mini"
+	assert_output "3000 1500"
+}
+
 @test "hostile compound files: 3 or 4, fast, with a reason" {
 	local k want
 	for k in truncated-header:3 truncated-dir:3 fatloop:3 dircycle:3 selfchild:3 \
 	    sectorrange:3 fatrange:3 entryrange:3 hugeshift:3 difatloop:3 \
-	    bigfatloop:3 bigdir:4; do
+	    bigfatloop:3 bigdir:4 v3shift12:3 truncated-dir-v4:3 fatloop-v4:3 \
+	    dircycle-v4:3 sectorrange-v4:3; do
 		want=${k#*:}
 		k=${k%:*}
 		mk $k
 		run -"$want" timeout 5 doctool ole <"$T/$k"
 		assert_output --partial "compound file:"
+	done
+}
+
+@test "a file cut inside its last sector: the directory is whole, renamed" {
+	for k in truncated-mid truncated-mid-v4; do
+		strip $k
+		run "$MKOLE" check "$T/$k" "$T/$k.out"
+		assert_success
 	done
 }
 
