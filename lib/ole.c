@@ -57,6 +57,7 @@ struct ole {
 	uint32_t ndirsec;
 	uint32_t nent;		/* directory entries */
 	uint32_t *parent;	/* per entry: its storage, NOSTREAM if unreached */
+	size_t budget;		/* stream bytes that may still be read */
 	char *why;
 	size_t whylen;
 };
@@ -359,14 +360,17 @@ streamsize(const struct ole *o, const unsigned char *d, size_t *size)
 }
 
 /* size bytes of the FAT chain from sector s into dst; -1 if the chain
- * breaks or is longer than the file. */
+ * breaks or is longer than the file, -3 if the budget is spent. */
 static int
-readfat(const struct ole *o, uint32_t s, size_t size, unsigned char *dst)
+readfat(struct ole *o, uint32_t s, size_t size, unsigned char *dst)
 {
 	size_t got = 0, k;
 	uint32_t steps = 0;
 	const unsigned char *q;
 
+	if (size > o->budget)
+		return -3;
+	o->budget -= size;
 	while (got < size) {
 		if (steps++ >= o->nsect || (q = sector(o, s)) == NULL)
 			return -1;
@@ -379,9 +383,10 @@ readfat(const struct ole *o, uint32_t s, size_t size, unsigned char *dst)
 	return 0;
 }
 
-/* size bytes of the mini stream chain from mini sector s into dst. */
+/* size bytes of the mini stream chain from mini sector s into dst; -2
+ * for ENOMEM, else as readfat(). */
 static int
-readmini(const struct ole *o, uint32_t s, size_t size, unsigned char *dst)
+readmini(struct ole *o, uint32_t s, size_t size, unsigned char *dst)
 {
 	const unsigned char *root = o->p + entoff(o, 0);
 	unsigned char *mini = NULL, *mfat = NULL;
@@ -397,9 +402,10 @@ readmini(const struct ole *o, uint32_t s, size_t size, unsigned char *dst)
 		r = -2;
 		goto out;
 	}
-	if (readfat(o, le32(root + 116), msize, mini) < 0 ||
-	    readfat(o, mfs, mfsize, mfat) < 0)
+	if ((r = readfat(o, le32(root + 116), msize, mini)) < 0 ||
+	    (r = readfat(o, mfs, mfsize, mfat)) < 0)
 		goto out;
+	r = -1;
 	while (got < size) {
 		/* Each step takes 64 bytes of a mini stream of msize. */
 		if ((size_t)s >= msize / 64 || s >= mfsize / 4)
@@ -459,6 +465,10 @@ ppt(struct ole *o, uint32_t e, uint32_t vba)
 	if (r == -2) {
 		free(b);
 		return -1;
+	}
+	if (r == -3) {
+		free(b);
+		return fail(o, ENOTSUP, "PowerPoint streams larger than the file");
 	}
 	if (r < 0) {
 		free(b);
@@ -647,8 +657,9 @@ int
 ole_strip(const char *p, size_t n, struct buf *out, char *why,
     size_t whylen, doc_removed_fn removed, void *arg)
 {
+	/* Stream reads (PowerPoint only) are bounded by the file's size. */
 	struct ole o = { .p = (const unsigned char *)p, .n = n, .why = why,
-	    .whylen = whylen };
+	    .whylen = whylen, .budget = n < SIZE_MAX / 4 ? 4 * n : n };
 	int r;
 
 	if (!doc_is_ole(p, n))

@@ -167,7 +167,7 @@ print(len(d), d.find(bytes.fromhex("1f00ff0314000000020000040c000000")))' "$T/pp
 	local k want
 	for k in truncated-header:3 truncated-dir:3 fatloop:3 dircycle:3 selfchild:3 \
 	    sectorrange:3 fatrange:3 entryrange:3 hugeshift:3 difatloop:3 \
-	    bigfatloop:3 bigdir:4 v3shift12:3 truncated-dir-v4:3 fatloop-v4:3 \
+	    bigfatloop:3 bigdir:4 pptmany:4 v3shift12:3 truncated-dir-v4:3 fatloop-v4:3 \
 	    dircycle-v4:3 sectorrange-v4:3; do
 		want=${k#*:}
 		k=${k%:*}
