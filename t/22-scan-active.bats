@@ -497,3 +497,33 @@ queue() {
 	msg "$T/plain.eml"
 	MS_QUARANTINE=$T/closed/q run -0 scan "$T/plain.eml" "$T/out"
 }
+
+@test "HTML that cannot be edited in place: a charset where < is not 3C replaced whole; a uuencoded page replaced by a line" {
+	local cs
+	for cs in utf-16 UTF-7 ISO-2022-JP unicode-1-1-utf-7; do
+		printf 'From: a@example.org\nSubject: cs\nMIME-Version: 1.0\nContent-Type: text/html; charset="%s"\n\n+ADw-script+AD4-alert(1)+ADw-/script+AD4-<p>x</p>\n' "$cs" >"$T/cs.eml"
+		run -0 scan "$T/cs.eml" "$T/out"
+		run -0 verdict "$T/out"
+		assert_output --regexp '^active cleaned html-charset \(part 1 kept=[^ )]+\); action=clean$'
+		run -1 grep -a 'ADw-script' "$T/out"
+	done
+	# a meta charset says it too
+	printf 'From: a@example.org\nSubject: meta\nMIME-Version: 1.0\nContent-Type: text/html\n\n<meta charset="utf-7">+ADw-script+AD4-alert(1)+ADw-/script+AD4-\n' >"$T/meta.eml"
+	run -0 scan "$T/meta.eml" "$T/out"
+	run -0 verdict "$T/out"
+	assert_output --regexp '^active cleaned html-charset '
+	"$PY" - "$T/uu.eml" <<-'EOF'
+	import binascii, sys
+	h = b"<html><body><script>alert(1)</script><p>keep</p></body></html>\n"
+	uu = b"".join(binascii.b2a_uu(h[i:i + 45]) for i in range(0, len(h), 45))
+	open(sys.argv[1], "wb").write(b"From: a@example.org\nSubject: uu\n\nSee attached.\n\n"
+	    b"begin 644 page.html\n" + uu + b"`\nend\n\nBye.\n")
+	EOF
+	run -0 scan "$T/uu.eml" "$T/out"
+	run -0 verdict "$T/out"
+	assert_output --regexp '^active cleaned html-script \(part 2 page\.html kept=[^ )]+\); action=clean$'
+	run -0 msgtool proper "$T/out"
+	assert_line 'See attached.'
+	assert_line 'Bye.'
+	refute_output --partial 'begin 644'
+}
