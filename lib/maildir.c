@@ -102,7 +102,9 @@ maildir_uniq(struct maildir *md, char *name, size_t n)
 	}
 	esc[o] = '\0';
 	gettimeofday(&tv, NULL);
-	r = snprintf(name, n, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
+	/* Microseconds zero-padded: names then sort by time as plain strings
+	 * (ls, and the spool driver's oldest-first order). */
+	r = snprintf(name, n, "%lld.M%06ldP%ldQ%lu.%s", (long long)tv.tv_sec,
 	    (long)tv.tv_usec, (long)getpid(), ++md->seq, esc);
 	if (r < 0 || (size_t)r >= n) {
 		errno = ENAMETOOLONG;

@@ -460,10 +460,29 @@ take_signals(struct driver *d)
 	}
 }
 
+/* Oldest first: by the time a maildir name starts with (SECONDS, then
+ * .MMICROSECONDS as a number, so that names written by other programs
+ * without zero padding sort right too), then as strings. */
 static int
-cmpstr(const void *a, const void *b)
+cmpname(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	unsigned long long xs, ys, xu = 0, yu = 0;
+	char *xe, *ye;
+
+	xs = strtoull(x, &xe, 10);
+	ys = strtoull(y, &ye, 10);
+	if (xe != x && ye != y) {
+		if (xs != ys)
+			return xs < ys ? -1 : 1;
+		if (xe[0] == '.' && xe[1] == 'M' && ye[0] == '.' && ye[1] == 'M') {
+			xu = strtoull(xe + 2, NULL, 10);
+			yu = strtoull(ye + 2, NULL, 10);
+			if (xu != yu)
+				return xu < yu ? -1 : 1;
+		}
+	}
+	return strcmp(x, y);
 }
 
 /* One pass over new/: every message that is due, oldest name first.
@@ -502,7 +521,7 @@ pass(struct driver *d, time_t *wake)
 	}
 	closedir(dir);
 	if (n)
-		qsort(names, n, sizeof *names, cmpstr);
+		qsort(names, n, sizeof *names, cmpname);
 	for (i = 0; i < n; i++) {
 		if (!got_term && !(got_hup && !d->worker))
 			done += process(d, names[i], wake);

@@ -351,6 +351,25 @@ nkids() {
 	grep -qx 'teststage: info: stopping' "$LOG"
 }
 
+@test "oldest name first: the time in a maildir name is compared as numbers, padded or not; new names are zero-padded" {
+	n=$(queue)
+	[[ $n =~ ^[0-9]+\.M[0-9]{6}P ]]
+	rm -f "$IN/new/$n"
+	# 0.95 s, 0.9 s and 0.000005 s past the same second, and an older second;
+	# as plain strings they would sort the other way round
+	for m in 1700000000.M95000P1Q1.x 1700000000.M900000P1Q1.x 1700000000.M5P1Q1.x 999999999.M1P1Q1.x; do
+		cp "$BATS_TEST_TMPDIR/q/$n" "$IN/new/$m"
+	done
+	start_stage
+	wait_for has_files "$OUT/new" 4
+	stop_bg "$STAGE" TERM
+	run -0 cut -d' ' -f1 "$TESTSTAGE_LOG"
+	assert_output '999999999.M1P1Q1.x
+1700000000.M5P1Q1.x
+1700000000.M95000P1Q1.x
+1700000000.M900000P1Q1.x'
+}
+
 @test "SIGKILL in the middle of a message: it stays in IN and is processed on the next start" {
 	s=$(queue "X-Test-Sleep: 2" "X-Test-Change: yes")
 	start_stage
