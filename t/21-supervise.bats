@@ -171,7 +171,7 @@ settled() {
 	local s n
 	n=$(find "$M" -mindepth 1 -maxdepth 1 -type d -name '*rcpt' 2>/dev/null | wc -l)
 	[ "$n" -ge $(( BATCHES * PER_BATCH )) ] || return 1
-	for s in in subs scan1 scan2 scan3 notify held out bounce; do
+	for s in in subs scan1 scan2 active scan3 notify held out bounce; do
 		[ "$(count_files "$H/spool/$s/new")" -eq 0 ] || return 1
 	done
 }
