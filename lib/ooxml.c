@@ -32,14 +32,27 @@
 #define LHLEN    30
 
 /* why an element is in a list */
-enum { E_OVERRIDE, E_DEFAULT, E_REL };
+enum { E_OVERRIDE, E_DEFAULT, E_REL, E_REF };
+
+/* the scanner's modes: a .rels part, [Content_Types].xml, the source
+ * part of a .rels part (elements whose r:id names a removed relationship) */
+enum { X_RELS, X_CT, X_SRC };
+
+/* what cannot be taken out (the answer is 2) */
+enum { B_NONE, B_XLM, B_ACTIVEX };
 
 struct elem {
 	size_t start, end;	/* the element's bytes, end tag included */
 	int kind;
 	int vba;		/* its content type or relationship type is VBA */
+	int bad;		/* its type is a macro sheet's or an ActiveX control's */
+	int fetch;		/* a relationship Office follows on open */
+	int remote;		/* ... whose target is not a local path */
 	int hasname;		/* a part name (or extension) was given */
 	size_t noff, nlen;	/* that name, normalised, in ctx.names */
+	int hasid;
+	size_t idoff, idlen;	/* the relationship's Id, in ctx.names */
+	size_t toff, tlen;	/* its target as written (decoded), in ctx.names */
 };
 
 struct ent {
@@ -55,6 +68,8 @@ struct ent {
 	int rels;			/* a .rels part */
 	int override;			/* [Content_Types].xml has an Override for it */
 	int vba;			/* removed: 1 VBA part, 2 the .rels of one */
+	int bad;			/* B_XLM, B_ACTIVEX: cannot be taken out */
+	int nremote;			/* .rels: remote relationships it loses */
 	int edited;			/* repl holds its new (inflated) bytes */
 	struct buf repl;
 	struct elem *el;		/* its interesting elements (CT, .rels) */
@@ -72,6 +87,22 @@ struct ctx {
 	struct buf names;		/* normalised names */
 	size_t inflated;		/* bytes inflated so far */
 	size_t eocd, cdoff;		/* where they are */
+	struct ext *ids;		/* X_SRC: the Ids to look for, sorted */
+	size_t nids;
+	struct buf val;			/* X_SRC: an attribute value, decoded */
+	struct piece *pc;		/* elements taken out, for removed() */
+	size_t npc, pccap;
+};
+
+struct ext {
+	const char *s;
+	size_t n;
+};
+
+/* an element taken out of a kept part */
+struct piece {
+	struct buf name;
+	struct buf data;
 };
 
 static const char *const vbanames[] = {
@@ -688,6 +719,137 @@ vbarel(const char *t, size_t n)
 	return iprefix(t + i, n - i, "vbaproject") || ieq(t + i, n - i, "wordvbadata");
 }
 
+/* t[0..n) is lit, then nothing, "+xml" or parameters */
+static int
+ctis(const char *t, size_t n, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	if (!iprefix(t, n, lit))
+		return 0;
+	return n == l || t[l] == ';' || t[l] == ' ' || ieq(t + l, n - l, "+xml") ||
+	    (iprefix(t + l, n - l, "+xml") && (t[l + 4] == ';' || t[l + 4] == ' '));
+}
+
+/* a content type that cannot be taken out: an Excel 4.0 macro sheet
+ * (XML or .xlsb binary, international too), an ActiveX control (its XML
+ * and its persisted binary) */
+static int
+badtype(const char *t, size_t n)
+{
+	if (ctis(t, n, "application/vnd.ms-excel.macrosheet") ||
+	    ctis(t, n, "application/vnd.ms-excel.intlmacrosheet"))
+		return B_XLM;
+	if (ctis(t, n, "application/vnd.ms-office.activex"))
+		return B_ACTIVEX;
+	return B_NONE;
+}
+
+/* the last segment of a relationship type */
+static const char *
+lastseg(const char *t, size_t n, size_t *len)
+{
+	size_t i = n;
+
+	while (i > 0 && t[i - 1] != '/')
+		i--;
+	*len = n - i;
+	return t + i;
+}
+
+static int
+badrel(const char *t, size_t n)
+{
+	size_t l;
+	const char *s = lastseg(t, n, &l);
+
+	if (ieq(s, l, "xlmacrosheet") || ieq(s, l, "xlintlmacrosheet"))
+		return B_XLM;
+	if (ieq(s, l, "control") || ieq(s, l, "activexcontrolbinary"))
+		return B_ACTIVEX;
+	return B_NONE;
+}
+
+/* a relationship whose target Office fetches when it opens the document:
+ * a template, a linked OLE object, a frame of a frameset, a subdocument */
+static const char *const fetchtypes[][2] = {
+	{ "attachedtemplate", "remote template" },
+	{ "oleobject", "remote OLE object" },
+	{ "frame", "remote frame" },
+	{ "subdocument", "remote subdocument" },
+	{ NULL, NULL }
+};
+
+/* its index in fetchtypes plus one, or 0 */
+static int
+fetchrel(const char *t, size_t n)
+{
+	size_t l, i;
+	const char *s = lastseg(t, n, &l);
+
+	for (i = 0; fetchtypes[i][0]; i++)
+		if (ieq(s, l, fetchtypes[i][0]))
+			return (int)i + 1;
+	return 0;
+}
+
+/* Is the target v[0..n) anything but a local file path?  Read the way
+ * that finds more: %-escapes undone, blanks and controls ignored,
+ * backslashes taken for slashes.  Local: a relative or rooted path, a
+ * drive letter path, a file: URL without a host whose path is one of
+ * those.  Remote: a UNC path (two slashes), a file: URL with a host,
+ * every other scheme. */
+static int
+remote_target(const char *v, size_t n)
+{
+	char t[1024];
+	size_t i, k = 0, s, a;
+	int h, l;
+
+	for (i = 0; i < n && k < sizeof t; i++) {
+		unsigned char ch = v[i];
+
+		if (ch == '%' && i + 2 < n && (h = hexval(v[i + 1])) >= 0 &&
+		    (l = hexval(v[i + 2])) >= 0) {
+			ch = h << 4 | l;
+			i += 2;
+		}
+		if (ch <= 0x20 || ch == 0x7f)
+			continue;
+		t[k++] = ch == '\\' ? '/' : (char)ch;
+	}
+	if (k == sizeof t)
+		return 1;	/* too long to judge: remote */
+	if (k >= 2 && t[0] == '/' && t[1] == '/')
+		return 1;
+	for (s = 0; s < k && ((lower(t[s]) >= 'a' && lower(t[s]) <= 'z') ||
+	    (s > 0 && ((t[s] >= '0' && t[s] <= '9') || t[s] == '+' || t[s] == '-' ||
+	    t[s] == '.'))); s++)
+		;
+	if (s == 0 || s >= k || t[s] != ':')
+		return 0;	/* no scheme: a path */
+	if (s == 1)
+		return 0;	/* a drive letter */
+	if (!ieq(t, s, "file"))
+		return 1;
+	i = s + 1;
+	if (k - i >= 2 && t[i] == '/' && t[i + 1] == '/') {
+		for (a = i + 2; a < k && t[a] != '/'; a++)
+			;
+		if (a > i + 2 && !ieq(t + i + 2, a - i - 2, "localhost"))
+			return 1;
+		i = a;
+	} else if (i < k && t[i] != '/')
+		return 0;	/* file:name, a relative path */
+	for (s = 0; i < k && t[i] == '/'; i++, s++)
+		;
+	if (s >= 2)
+		return 1;	/* file:////host/share */
+	/* file:///C:/ or file:/C:/ */
+	return !(k - i >= 2 && lower(t[i]) >= 'a' && lower(t[i]) <= 'z' &&
+	    (t[i + 1] == ':' || t[i + 1] == '|'));
+}
+
 static int
 addelem(struct ctx *c, struct ent *e, const struct elem *x)
 {
@@ -707,8 +869,10 @@ addelem(struct ctx *c, struct ent *e, const struct elem *x)
 
 /* One start tag's attributes of interest. */
 struct attrs {
-	const char *v[3];
-	size_t vl[3];
+	const char *v[4];
+	size_t vl[4];
+	int match;	/* X_SRC: an r:id names a removed relationship, */
+	size_t moff, mlen;	/* this one, in ctx.names */
 };
 
 /* The folder relative targets of a .rels part are resolved against:
@@ -728,17 +892,40 @@ relbase(const struct ctx *c, const struct ent *e, size_t *len)
 	*len = n;
 }
 
+/* store b[0..n) in c->names */
+static int
+keepstr(struct ctx *c, const char *b, size_t n, size_t *off)
+{
+	*off = c->names.len;
+	if (buf_add(&c->names, b, n) < 0 || buf_addc(&c->names, '\0') < 0)
+		return fail(c, ENOMEM, NULL);
+	return 0;
+}
+
 /* Record an element of interest from its attributes. */
 static int
-interesting(struct ctx *c, struct ent *e, int ct, const char *ln, size_t lnl,
+interesting(struct ctx *c, struct ent *e, int mode, const char *ln, size_t lnl,
     const struct attrs *a, size_t start, size_t end, long *rec)
 {
 	struct buf v = BUF_INIT;
-	struct elem x = { start, end, 0, 0, 0, 0, 0 };
+	struct elem x;
 	size_t base;
-	int rc = -1;
+	int rc = -1, ct = mode == X_CT;
 
+	memset(&x, 0, sizeof x);
+	x.start = start;
+	x.end = end;
 	*rec = -1;
+	if (mode == X_SRC) {
+		if (!a->match)
+			return 0;
+		x.kind = E_REF;
+		x.hasid = 1;
+		x.idoff = a->moff;
+		x.idlen = a->mlen;
+		rc = 0;
+		goto add;
+	}
 	if (ct && ieq(ln, lnl, "override"))
 		x.kind = E_OVERRIDE;
 	else if (ct && ieq(ln, lnl, "default"))
@@ -748,16 +935,38 @@ interesting(struct ctx *c, struct ent *e, int ct, const char *ln, size_t lnl,
 	else
 		return 0;
 	/* v[0] names a part (PartName, Extension, Target), v[1] is the type
-	 * (ContentType, Type), v[2] the TargetMode */
+	 * (ContentType, Type), v[2] the TargetMode, v[3] the Id */
 	if (a->v[1]) {
 		if (xmlvalue(c, a->v[1], a->vl[1], &v) < 0)
 			goto out;
-		x.vba = x.kind == E_REL ? vbarel(v.p, v.len) : vbatype(v.p, v.len);
+		if (x.kind == E_REL) {
+			x.vba = vbarel(v.p, v.len);
+			x.bad = badrel(v.p, v.len);
+			x.fetch = fetchrel(v.p, v.len);
+		} else {
+			x.vba = vbatype(v.p, v.len);
+			x.bad = badtype(v.p, v.len);
+		}
+	}
+	if (x.kind == E_REL && a->v[3]) {
+		if (xmlvalue(c, a->v[3], a->vl[3], &v) < 0 ||
+		    keepstr(c, v.p ? v.p : "", v.len, &x.idoff) < 0)
+			goto out;
+		x.idlen = v.len;
+		x.hasid = 1;
+	}
+	if (x.fetch && a->v[0]) {
+		if (xmlvalue(c, a->v[0], a->vl[0], &v) < 0 ||
+		    keepstr(c, v.p ? v.p : "", v.len, &x.toff) < 0)
+			goto out;
+		x.tlen = v.len;
+		x.remote = remote_target(v.p ? v.p : "", v.len);
 	}
 	if (a->v[2]) {
 		if (xmlvalue(c, a->v[2], a->vl[2], &v) < 0)
 			goto out;
 		if (ieq(v.p, v.len, "external")) {
+			x.bad = B_NONE;	/* no part of this package */
 			rc = 0;
 			goto add;
 		}
@@ -850,15 +1059,20 @@ namechar(unsigned char ch)
 	    ch != '"' && ch != '\'' && ch != '&';
 }
 
-/* Scan the XML x[0..n) of entry e ([Content_Types].xml when ct, else a
- * .rels part) strictly enough that nothing reads two ways, and record
- * its Override, Default or Relationship elements with their extents. */
+static int extcmp(const void *, const void *);
+
+/* Scan the XML x[0..n) of entry e (mode X_CT: [Content_Types].xml,
+ * X_RELS: a .rels part, X_SRC: a part whose relationships lose c->ids)
+ * strictly enough that nothing reads two ways, and record its Override,
+ * Default or Relationship elements, or the elements with an r:id in
+ * c->ids, with their extents. */
 static int
-xmlscan(struct ctx *c, struct ent *e, int ct, const char *x, size_t n)
+xmlscan(struct ctx *c, struct ent *e, int mode, const char *x, size_t n)
 {
 	struct { size_t off, len; long rec; } *st;
 	size_t depth = 0, i = 0;
 	const char *q;
+	int ct = mode == X_CT;
 
 	if (n >= 2 && ((unsigned char)x[0] == 0xfe || (unsigned char)x[0] == 0xff))
 		return fail(c, ENOTSUP, "an XML part in UTF-16");
@@ -976,12 +1190,35 @@ xmlscan(struct ctx *c, struct ent *e, int ct, const char *x, size_t n)
 			an = memrchr(x + as, ':', al);
 			an = an ? an + 1 : x + as;
 			anl = x + as + al - an;
-			if (ieq(an, anl, ct ? "partname" : "target") || (ct && ieq(an, anl, "extension")))
+			if (mode == X_SRC) {
+				struct ext key;
+
+				slot = -1;
+				if (an == x + as || !ieq(an, anl, "id"))
+					goto next;
+				if (xmlvalue(c, x + vs, j - vs, &c->val) < 0) {
+					free(st);
+					return -1;
+				}
+				key.s = c->val.p ? c->val.p : "";
+				key.n = c->val.len;
+				if (!a.match && bsearch(&key, c->ids, c->nids, sizeof *c->ids, extcmp)) {
+					a.match = 1;
+					a.mlen = c->val.len;
+					if (keepstr(c, key.s, key.n, &a.moff) < 0) {
+						free(st);
+						return -1;
+					}
+				}
+			} else if (ieq(an, anl, ct ? "partname" : "target") ||
+			    (ct && ieq(an, anl, "extension")))
 				slot = 0;
 			else if (ieq(an, anl, ct ? "contenttype" : "type"))
 				slot = 1;
 			else if (!ct && ieq(an, anl, "targetmode"))
 				slot = 2;
+			else if (!ct && ieq(an, anl, "id"))
+				slot = 3;
 			else
 				slot = -1;
 			if (slot >= 0) {
@@ -992,9 +1229,10 @@ xmlscan(struct ctx *c, struct ent *e, int ct, const char *x, size_t n)
 				a.v[slot] = x + vs;
 				a.vl[slot] = j - vs;
 			}
+next:
 			j++;	/* the closing quote */
 		}
-		if (interesting(c, e, ct, ln, lnl, &a, s, j, &rec) < 0) {
+		if (interesting(c, e, mode, ln, lnl, &a, s, j, &rec) < 0) {
 			free(st);
 			return -1;
 		}
@@ -1223,11 +1461,6 @@ mark_rels(struct ctx *c)
 	return 0;
 }
 
-struct ext {
-	const char *s;
-	size_t n;
-};
-
 static int
 extcmp(const void *a, const void *b)
 {
@@ -1239,9 +1472,10 @@ extcmp(const void *a, const void *b)
 }
 
 /* Parts without an Override whose extension has a Default of a VBA
- * content type are VBA parts. */
+ * content type are VBA parts (want 0); of a macro sheet or ActiveX
+ * content type (want B_XLM, B_ACTIVEX), parts that cannot be taken out. */
 static int
-by_default(struct ctx *c, const struct ent *ct)
+by_default(struct ctx *c, const struct ent *ct, int want)
 {
 	struct ext *v, key;
 	size_t i, nv = 0;
@@ -1249,7 +1483,8 @@ by_default(struct ctx *c, const struct ent *ct)
 	if ((v = calloc(ct->nel ? ct->nel : 1, sizeof *v)) == NULL)
 		return fail(c, ENOMEM, NULL);
 	for (i = 0; i < ct->nel; i++)
-		if (ct->el[i].kind == E_DEFAULT && ct->el[i].vba && ct->el[i].hasname) {
+		if (ct->el[i].kind == E_DEFAULT && ct->el[i].hasname &&
+		    (want ? ct->el[i].bad == want : ct->el[i].vba)) {
 			v[nv].s = nameof(c, ct->el[i].noff);
 			v[nv++].n = ct->el[i].nlen;
 		}
@@ -1262,11 +1497,84 @@ by_default(struct ctx *c, const struct ent *ct)
 			continue;
 		key.s = dot + 1;
 		key.n = s + e->nlen - key.s;
-		if (bsearch(&key, v, nv, sizeof *v, extcmp))
-			e->vba = 1;
+		if (bsearch(&key, v, nv, sizeof *v, extcmp)) {
+			if (want)
+				e->bad = want;
+			else
+				e->vba = 1;
+		}
 	}
 	free(v);
 	return 0;
+}
+
+/* a part in a folder named activeX (any case) */
+static int
+in_activex(const struct ctx *c, const struct ent *e)
+{
+	const char *s = nameof(c, e->noff);
+	size_t i = 0, j;
+
+	for (;;) {
+		for (j = i; j < e->nlen && s[j] != '/'; j++)
+			;
+		if (j >= e->nlen)
+			return 0;	/* the last segment is the part's own name */
+		if (j - i == 7 && memcmp(s + i, "activex", 7) == 0)
+			return 1;
+		i = j + 1;
+	}
+}
+
+/* Keep an element taken out of part e: named NAME#ID, its bytes
+ * x[el->start..el->end). */
+static int
+addpiece(struct ctx *c, const struct ent *e, const char *id, size_t idlen,
+    const char *x, const struct elem *el)
+{
+	struct piece *np, *p;
+
+	if (c->npc == c->pccap) {
+		size_t cap = c->pccap ? c->pccap * 2 : 4;
+
+		if ((np = reallocarray(c->pc, cap, sizeof *np)) == NULL)
+			return fail(c, ENOMEM, NULL);
+		c->pc = np;
+		c->pccap = cap;
+	}
+	p = &c->pc[c->npc++];
+	memset(p, 0, sizeof *p);
+	if (buf_add(&p->name, e->name, e->namelen) < 0 || buf_addc(&p->name, '#') < 0 ||
+	    buf_add(&p->name, id, idlen) < 0 || buf_cstr(&p->name) == NULL ||
+	    buf_add(&p->data, x + el->start, el->end - el->start) < 0)
+		return fail(c, ENOMEM, NULL);
+	return 0;
+}
+
+/* The part whose relationships the .rels part r holds (dir/_rels/N.rels
+ * is dir/N's), or -1: the package's own, or none in the zip. */
+static long
+source_of(struct ctx *c, const struct ent *r)
+{
+	const char *s = nameof(c, r->noff), *sl = memrchr(s, '/', r->nlen);
+	size_t d = sl ? (size_t)(sl - s) : 0, b = sl ? d + 1 : 0, p;
+	struct buf n = BUF_INIT;
+	long k;
+
+	/* s[0..d) the folder, it must end in _rels; s[b..nlen-5) the name */
+	if (d < 5 || memcmp(s + d - 5, "_rels", 5) != 0 || (d > 5 && s[d - 6] != '/'))
+		return -1;
+	if (r->nlen - b <= 5)
+		return -1;	/* _rels/.rels: the package */
+	p = d > 5 ? d - 5 : 0;
+	if (buf_add(&n, s, p) < 0 || buf_add(&n, s + b, r->nlen - 5 - b) < 0) {
+		buf_free(&n);
+		fail(c, ENOMEM, NULL);
+		return -2;
+	}
+	k = lookup(c, n.p, n.len);
+	buf_free(&n);
+	return k;
 }
 
 /* the part to name in why: a vbaProject.bin, else a VBA part */
@@ -1281,11 +1589,60 @@ rank(const struct ctx *c, const struct ent *e)
 	return e->vba == 1;
 }
 
+/* why: what is named first of the parts that cannot be taken out */
+static const char *const badwhat[] = {
+	"", "Excel 4.0 (XLM) macro sheet", "ActiveX control"
+};
+
+/* Take the relationships in c->ids out of the part e (the source of a
+ * .rels part that loses them): the elements with an r:id naming one. */
+static int
+edit_source(struct ctx *c, struct ent *e, struct buf *x)
+{
+	char *drop;
+	size_t j;
+	int rc = -1;
+
+	if (inflate_ent(c, e, x, 0) < 0 || xmlscan(c, e, X_SRC, x->p ? x->p : "", x->len) < 0)
+		return -1;
+	if (e->nel == 0)
+		return 0;
+	if ((drop = calloc(e->nel, 1)) == NULL)
+		return fail(c, ENOMEM, NULL);
+	memset(drop, 1, e->nel);
+	for (j = 0; j < e->nel; j++) {
+		const struct elem *el = &e->el[j];
+
+		if (j > 0 && el->start < e->el[j - 1].end)
+			continue;	/* inside one taken out already */
+		if (addpiece(c, e, nameof(c, el->idoff), el->idlen, x->p, el) < 0)
+			goto out;
+	}
+	rc = edit(c, e, x->p ? x->p : "", x->len, drop);
+out:
+	free(drop);
+	return rc;
+}
+
+/* Append "; " and the finding to w. */
+static int
+finding(struct buf *w, const char *what, const char *s, size_t n, const char *in,
+    const char *rest)
+{
+	char shown[100];
+
+	ms_sanitize(shown, sizeof shown, s, n);
+	if ((w->len && buf_adds(w, "; ") < 0) || buf_printf(w, "%s %s%s%s%s", what, shown,
+	    in ? " in " : "", in ? in : "", rest) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 {
-	struct buf x = BUF_INIT, nm = BUF_INIT;
-	size_t *tmp = NULL, i, j, nvba = 0, first = (size_t)-1;
+	struct buf x = BUF_INIT, nm = BUF_INIT, w = BUF_INIT;
+	size_t *tmp = NULL, i, j, nvba = 0, nremote = 0, nbad = 0, first = (size_t)-1;
 	char *drop = NULL, shown[120];
 	struct ent *ct;
 	long k;
@@ -1306,11 +1663,15 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 	if (locals(c) < 0)
 		return -1;
 
-	/* the VBA parts: by name, by content type, by relationship type */
-	for (i = 0; i < c->ne; i++)
+	/* the VBA parts: by name, by content type, by relationship type; the
+	 * same for macro sheets and ActiveX controls (and their folder) */
+	for (i = 0; i < c->ne; i++) {
 		if (basename_vba(c, &c->e[i]))
 			c->e[i].vba = 1;
-	if (inflate_ent(c, ct, &x, 0) < 0 || xmlscan(c, ct, 1, x.p ? x.p : "", x.len) < 0)
+		if (in_activex(c, &c->e[i]))
+			c->e[i].bad = B_ACTIVEX;
+	}
+	if (inflate_ent(c, ct, &x, 0) < 0 || xmlscan(c, ct, X_CT, x.p ? x.p : "", x.len) < 0)
 		goto out;
 	for (i = 0; i < ct->nel; i++) {
 		const struct elem *el = &ct->el[i];
@@ -1322,36 +1683,77 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 		c->e[k].override = 1;
 		if (el->vba)
 			c->e[k].vba = 1;
+		if (el->bad)
+			c->e[k].bad = el->bad;
 	}
-	if (by_default(c, ct) < 0)
+	if (by_default(c, ct, 0) < 0 || by_default(c, ct, B_XLM) < 0 ||
+	    by_default(c, ct, B_ACTIVEX) < 0)
 		goto out;
 	for (i = 0; i < c->ne; i++) {
 		struct ent *e = &c->e[i];
 
 		if (!e->rels)
 			continue;
-		if (inflate_ent(c, e, &x, 0) < 0 || xmlscan(c, e, 0, x.p ? x.p : "", x.len) < 0)
+		if (inflate_ent(c, e, &x, 0) < 0 || xmlscan(c, e, X_RELS, x.p ? x.p : "", x.len) < 0)
 			goto out;
-		for (j = 0; j < e->nel; j++)
-			if (e->el[j].vba && e->el[j].hasname &&
-			    (k = lookup(c, nameof(c, e->el[j].noff), e->el[j].nlen)) >= 0)
-				c->e[k].vba = 1;
+		for (j = 0; j < e->nel; j++) {
+			const struct elem *el = &e->el[j];
+
+			if ((el->vba || el->bad) && el->hasname &&
+			    (k = lookup(c, nameof(c, el->noff), el->nlen)) >= 0) {
+				if (el->vba)
+					c->e[k].vba = 1;
+				if (el->bad)
+					c->e[k].bad = el->bad;
+			}
+		}
 	}
+
+	/* a macro sheet or an ActiveX control: the whole document goes */
 	for (i = 0; i < c->ne; i++)
-		if (c->e[i].vba)
+		if (c->e[i].bad) {
+			if (nbad++ == 0)
+				first = i;
+		}
+	if (nbad) {
+		const struct ent *e = &c->e[first];
+
+		ms_sanitize(shown, sizeof shown, e->name, e->namelen);
+		if (c->why && c->whylen) {
+			if (nbad == 1)
+				snprintf(c->why, c->whylen, "%s %s", badwhat[e->bad], shown);
+			else
+				snprintf(c->why, c->whylen, "%s %s and %zu more such parts",
+				    badwhat[e->bad], shown, nbad - 1);
+		}
+		rc = 2;
+		goto out;
+	}
+
+	if (mark_rels(c) < 0)
+		goto out;
+	for (i = 0; i < c->ne; i++) {
+		struct ent *e = &c->e[i];
+
+		if (e->vba)
 			nvba++;
-	if (nvba == 0) {
+		else if (e->rels)
+			for (j = 0; j < e->nel; j++)
+				if (e->el[j].kind == E_REL && e->el[j].remote) {
+					e->nremote++;
+					nremote++;
+				}
+	}
+	if (nvba == 0 && nremote == 0) {
 		rc = 0;
 		goto out;
 	}
-	if (mark_rels(c) < 0)
-		goto out;
 	if (ct->vba) {
 		fail(c, EBADMSG, "[Content_Types].xml named as a VBA part");
 		goto out;
 	}
 
-	/* the edits */
+	/* the edits of [Content_Types].xml and the .rels parts */
 	for (i = 0; i < c->ne; i++) {
 		struct ent *e = &c->e[i];
 
@@ -1366,14 +1768,70 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 		for (j = 0; j < e->nel; j++) {
 			const struct elem *el = &e->el[j];
 
-			if (el->vba || (el->kind != E_DEFAULT && removed_name(c, el)))
+			if (el->vba || (el->kind != E_DEFAULT && removed_name(c, el)) ||
+			    (el->kind == E_REL && el->remote))
 				drop[j] = changed = 1;
 		}
 		if (!changed)
 			continue;
 		if (inflate_ent(c, e, &x, 1) < 0 || edit(c, e, x.p ? x.p : "", x.len, drop) < 0)
 			goto out;
+		for (j = 0; j < e->nel; j++) {
+			const struct elem *el = &e->el[j];
+
+			if (!drop[j] || !el->remote || el->kind != E_REL)
+				continue;
+			nm.len = 0;
+			if (buf_add(&nm, e->name, e->namelen) < 0 || buf_cstr(&nm) == NULL ||
+			    addpiece(c, e, el->hasid ? nameof(c, el->idoff) : "",
+			    el->hasid ? el->idlen : 0, x.p, el) < 0) {
+				fail(c, ENOMEM, NULL);
+				goto out;
+			}
+			ms_sanitize(shown, sizeof shown, nm.p, nm.len);
+			if (finding(&w, fetchtypes[el->fetch - 1][1], nameof(c, el->toff), el->tlen,
+			    shown, " removed") < 0) {
+				fail(c, ENOMEM, NULL);
+				goto out;
+			}
+		}
 	}
+
+	/* the parts whose relationships went: their r:id elements go too */
+	for (i = 0; i < c->ne; i++) {
+		struct ent *e = &c->e[i], *src;
+		struct ext *ids;
+		size_t nids = 0;
+
+		if (!e->nremote || e->vba)
+			continue;
+		if ((k = source_of(c, e)) == -2)
+			goto out;
+		if (k < 0)
+			continue;
+		src = &c->e[k];
+		if (src->vba || src->rels || src == ct || src->edited)
+			continue;
+		if ((ids = calloc(e->nremote, sizeof *ids)) == NULL) {
+			fail(c, ENOMEM, NULL);
+			goto out;
+		}
+		for (j = 0; j < e->nel; j++)
+			if (e->el[j].kind == E_REL && e->el[j].remote && e->el[j].hasid) {
+				ids[nids].s = nameof(c, e->el[j].idoff);
+				ids[nids++].n = e->el[j].idlen;
+			}
+		qsort(ids, nids, sizeof *ids, extcmp);
+		c->ids = ids;
+		c->nids = nids;
+		j = nids ? (size_t)edit_source(c, src, &x) : 0;
+		c->ids = NULL;
+		c->nids = 0;
+		free(ids);
+		if (j != 0)
+			goto out;
+	}
+
 	/* the removed parts are read whole before anything is said of them */
 	for (i = 0; i < c->ne; i++)
 		if (c->e[i].vba && removed && inflate_ent(c, &c->e[i], &c->e[i].repl, 0) < 0)
@@ -1382,6 +1840,7 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 		goto out;
 
 	/* what was taken out, for the caller */
+	first = (size_t)-1;
 	for (i = 0; i < c->ne; i++) {
 		struct ent *e = &c->e[i];
 
@@ -1399,22 +1858,39 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 		if (removed(arg, nm.p, e->repl.p ? e->repl.p : "", e->repl.len) != 0)
 			goto out;	/* errno as the callback left it */
 	}
-	for (nvba = 0, i = 0; i < c->ne; i++)
-		if (c->e[i].vba)
-			nvba++;
-	ms_sanitize(shown, sizeof shown, c->e[first].name, c->e[first].namelen);
+	for (i = 0; removed && i < c->npc; i++)
+		if (removed(arg, c->pc[i].name.p, c->pc[i].data.p ? c->pc[i].data.p : "",
+		    c->pc[i].data.len) != 0)
+			goto out;
 	if (c->why && c->whylen) {
-		if (nvba == 1)
-			snprintf(c->why, c->whylen, "VBA project %s removed", shown);
-		else
-			snprintf(c->why, c->whylen, "VBA project %s and %zu more parts removed",
-			    shown, nvba - 1);
+		struct buf v = BUF_INIT;
+
+		rc = 0;
+		if (nvba) {
+			ms_sanitize(shown, sizeof shown, c->e[first].name, c->e[first].namelen);
+			if (nvba == 1)
+				rc = buf_printf(&v, "VBA project %s removed", shown);
+			else
+				rc = buf_printf(&v, "VBA project %s and %zu more parts removed",
+				    shown, nvba - 1);
+		}
+		if (rc >= 0 && w.len)
+			rc = buf_printf(&v, "%s%.*s", v.len ? "; " : "", (int)w.len, w.p);
+		if (rc < 0) {
+			buf_free(&v);
+			fail(c, ENOMEM, NULL);
+			rc = -1;
+			goto out;
+		}
+		ms_sanitize(c->why, c->whylen, v.p ? v.p : "", v.len);
+		buf_free(&v);
 	}
 	rc = 1;
 out:
 	free(drop);
 	buf_free(&x);
 	buf_free(&nm);
+	buf_free(&w);
 	return rc;
 }
 
@@ -1452,9 +1928,15 @@ ooxml_strip(const char *p, size_t n, struct buf *out, char *why,
 		buf_free(&c.e[i].repl);
 		free(c.e[i].el);
 	}
+	for (i = 0; i < c.npc; i++) {
+		buf_free(&c.pc[i].name);
+		buf_free(&c.pc[i].data);
+	}
+	free(c.pc);
 	free(c.e);
 	free(c.sorted);
 	buf_free(&c.names);
+	buf_free(&c.val);
 	errno = saved;
 	return rc;
 }
