@@ -4,7 +4,8 @@
 # document against its original ("mkooxml check IN OUT": a valid zip, no
 # VBA part, no relationship or content type naming a missing part, every
 # other entry's bytes unchanged, the XML parts the original minus exactly
-# the removed elements).
+# the removed elements, every XML part well-formed, every r:id naming a
+# relationship, no remote template, OLE link, frame or subdocument left).
 
 bats_require_minimum_version 1.5.0
 load helper
@@ -137,4 +138,148 @@ PY
 	mk docm
 	run -0 doctool sniff <"$T/docm.zip"
 	[ "$output" = zip ]
+}
+
+# two KIND: doctool answers 2 (found, cannot be taken out), writes nothing,
+# keeps nothing; its reason in $stderr
+two() {
+	mk "$1"
+	rm -rf "$T/keep"
+	mkdir -p "$T/keep"
+	run -2 --separate-stderr doctool -k "$T/keep" ooxml <"$T/$1.zip"
+	[ -z "$output" ]
+	[ -z "$(ls "$T/keep")" ]
+}
+
+@test "ooxml: an Excel 4.0 macro sheet run by Auto_Open answers 2, named" {
+	two xlsm-xlm
+	assert_equal "$stderr" "doctool: Excel 4.0 (XLM) macro sheet xl/macrosheets/sheet1.xml"
+	# the generator made what it says: the sheet, its Auto_Open name
+	entry "$T/xlsm-xlm.zip" xl/workbook.xml | grep -q '_xlnm.Auto_Open.*Macro1!\$A\$1'
+	# known only by its relationship type, in any case, under a worksheet content type
+	two xlsx-xlm-byrel
+	assert_equal "$stderr" "doctool: Excel 4.0 (XLM) macro sheet xl/worksheets/sheet2.xml"
+	# international macro sheet by a Default content type, in odd case
+	two xlsm-intl-default
+	assert_equal "$stderr" "doctool: Excel 4.0 (XLM) macro sheet xl/sheets/m.xlm"
+	# the .xlsb binary macro sheet content type
+	two xlsb-xlm
+	assert_equal "$stderr" "doctool: Excel 4.0 (XLM) macro sheet xl/macrosheets/sheet1.bin"
+}
+
+@test "ooxml: an ActiveX control answers 2, by folder, content type or relationship type" {
+	two docx-activex
+	[[ $stderr == "doctool: ActiveX control word/activeX/activeX"* ]]
+	two docx-activex-byrel
+	[[ $stderr == "doctool: ActiveX control word/ctl/activeX1."* ]]
+}
+
+@test "ooxml: a remote attachedTemplate goes with its w:attachedTemplate; both kept" {
+	strip docx-template-https
+	assert_equal "$stderr" "doctool: remote template https://evil.example/templates/invoice.dotm in word/_rels/settings.xml.rels removed"
+	entry "$T/docx-template-https.out" word/settings.xml >"$T/settings.xml"
+	run -1 grep -c attachedTemplate "$T/settings.xml"
+	grep -q '<w:zoom w:percent="100"/><w:defaultTabStop' "$T/settings.xml"
+	grep -q 'Target="https://evil.example/templates/invoice.dotm"' "$(kept 'word/_rels/settings.xml.rels#rId1')"
+	grep -qx '<w:attachedTemplate r:id="rId1"/>' "$(kept 'word/settings.xml#rId1')"
+	# nothing else taken out, and the result is clean
+	[ "$(ls "$T/keep" | wc -l)" -eq 4 ]
+	run -0 --separate-stderr doctool ooxml <"$T/docx-template-https.out"
+	[ -z "$output" ]
+	# the same in a .docm: the VBA project and the template both go
+	strip docm-template-https
+	[[ $stderr == *"VBA project word/vbaProject.bin and 2 more parts removed; remote template https://evil.example/t.dotm in word/_rels/settings.xml.rels removed" ]]
+}
+
+@test "ooxml: local templates and local OLE links stay: exit 0, nothing written" {
+	local k
+	for k in docx-template-local docx-oleobject-local $(seq -f 'docx-template-local%g' 0 6); do
+		mk "$k"
+		run -0 --separate-stderr doctool ooxml <"$T/$k.zip"
+		[ -z "$output" ] || { echo "$k: wrote a document"; false; }
+		[ -z "$stderr" ] || { echo "$k: $stderr"; false; }
+	done
+}
+
+@test "ooxml: a linked OLE object on a UNC path goes; the shape and the hyperlink stay" {
+	strip docx-oleobject-unc
+	assert_equal "$stderr" 'doctool: remote OLE object \\evil.example\share\payload.doc in word/_rels/document.xml.rels removed'
+	entry "$T/docx-oleobject-unc.out" word/document.xml >"$T/doc.xml"
+	run -1 grep -c 'OLEObject\|LinkType' "$T/doc.xml"
+	grep -q '<w:object><v:shape id="_x0000_i1025"[^>]*/></w:object>' "$T/doc.xml"
+	grep -q '<w:hyperlink r:id="rId10">' "$T/doc.xml"
+	entry "$T/docx-oleobject-unc.out" word/_rels/document.xml.rels | grep -q 'Id="rId10"[^>]*hyperlink'
+	kept 'word/document.xml#rId9' | xargs grep -q '^<o:OLEObject Type="Link".*</o:OLEObject>$'
+}
+
+@test "ooxml: remote targets in every disguise go, local ones stay" {
+	local i
+	for i in $(seq 0 13); do
+		strip "docx-template-remote$i"
+		[[ $stderr == "doctool: remote template "*" in word/_rels/settings.xml.rels removed" ]]
+	done
+}
+
+@test "ooxml: hostile remote relationships: odd case, entities, blanks, single quotes, prefixes, frames, subdocuments" {
+	local k
+	for k in docx-remote-hostile docx-remote-hostile-stored; do
+		rm -rf "$T/keep"
+		strip "$k"
+		# control bytes and entities never reach the reason
+		[[ $stderr == "doctool: remote template https://evil.example/t&x.dotm in word/_rels/settings.xml.rels removed; remote frame mhtml:http://evil.example/x.mht!x in word/_rels/webSettings.xml.rels removed;"* ]]
+		run -1 grep -c $'[\x01-\x1f]' <<<"$stderr"
+		entry "$T/$k.out" word/_rels/settings.xml.rels >"$T/srels"
+		grep -q 'Id="rIdH"' "$T/srels"
+		grep -q 'Id="rIdL"' "$T/srels"
+		run -1 grep -c rIdT "$T/srels"
+		# the element with rel:id goes, an attribute value that only looks like an Id stays
+		entry "$T/$k.out" word/settings.xml >"$T/settings"
+		run -1 grep -c attachedTemplate "$T/settings"
+		grep -q "w:val='rIdT'" "$T/settings"
+		entry "$T/$k.out" word/webSettings.xml | grep -q '<w:frameset><w:frame></w:frame><w:frame></w:frame></w:frameset>'
+		entry "$T/$k.out" word/_rels/document.xml.rels >"$T/drels"
+		run -1 grep -c 'rId20\|rId21' "$T/drels"
+		grep -q 'Id="rId22"' "$T/drels"
+		# 2 settings + 2 frames (rels and element each) + 2 subdocuments
+		[ "$(ls "$T"/keep/*.name | wc -l)" -eq 8 ]
+	done
+}
+
+@test "ooxml: ms-scan-active strips a remote template from an attachment, leaves a local one byte for byte, removes a macro sheet whole" {
+	local q=$T/q v d
+	mkdir -p "$q"
+	chown nobody:nogroup "$q"
+	d=$T
+	while [ "$d" != / ] && [ -n "$d" ]; do chmod a+x "$d"; [ "$d" = "$BATS_RUN_TMPDIR" ] && break; d=${d%/*}; done
+	export MS_QUARANTINE=$q
+	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP
+	act() { setpriv --reuid=nobody --regid=nogroup --clear-groups ms-scan-active <"$1" >"$2" 2>"$2.err"; }
+	verdict() { /usr/bin/python3 "$MS_TOP/t/data/scan/msgtool" verdicts "$1" | tail -n 1; }
+	htmlmsg() { /usr/bin/python3 "$MS_TOP/t/data/active/htmlmsg" "$@"; }
+
+	mk docx-template-https
+	htmlmsg attach application/vnd.openxmlformats-officedocument.wordprocessingml.document \
+	    invoice.docx "$T/docx-template-https.zip" "$T/m.eml"
+	run -0 act "$T/m.eml" "$T/out"
+	v=$(verdict "$T/out")
+	[[ $v =~ ^active\ cleaned\ [a-z-]+\ \(part\ 2\ invoice\.docx\ kept=[^\ \)]+\)\;\ action=clean$ ]]
+	htmlmsg get "$T/out" "$T/s.docx"
+	/usr/bin/python3 "$MK" check "$T/docx-template-https.zip" "$T/s.docx"
+	ms-quarantine list | grep -q 'active kept'
+
+	mk docx-template-local
+	htmlmsg attach application/octet-stream letter.docx "$T/docx-template-local.zip" "$T/l.eml"
+	run -0 act "$T/l.eml" "$T/lout"
+	assert_equal "$(verdict "$T/lout")" "active clean"
+	htmlmsg get "$T/lout" "$T/l.docx"
+	cmp "$T/docx-template-local.zip" "$T/l.docx"
+
+	mk xlsm-xlm
+	htmlmsg attach application/octet-stream book.xlsm "$T/xlsm-xlm.zip" "$T/x.eml"
+	run -0 act "$T/x.eml" "$T/xout"
+	v=$(verdict "$T/xout")
+	[[ $v =~ ^active\ cleaned\ [a-z-]+\ \(part\ 2\ book\.xlsm\ kept=[^\ \)]+\)\;\ action=clean$ ]]
+	run -1 htmlmsg get "$T/xout" "$T/gone"
+	/usr/bin/python3 -c 'import quopri, sys; sys.stdout.buffer.write(quopri.decodestring(open(sys.argv[1], "rb").read()))' \
+	    "$T/xout" | grep -q 'was removed: Excel 4.0 (XLM) macro sheet xl/macrosheets/sheet1.xml'
 }
