@@ -44,9 +44,18 @@ int doc_is_pdf(const char *p, size_t n);
  * (vbaProject.bin, vbaProjectSignature*.bin, vbaData.xml, in any folder,
  * any case) are removed, with the relationships that point at them (every
  * *.rels) and their Override and Default entries in [Content_Types].xml.
- * Every other entry is copied byte for byte (local header, data, data
- * descriptor); the central directory is written anew.  A zip that is not
- * an OOXML package returns 0. */
+ * A relationship of type attachedTemplate, oleObject, frame or
+ * subDocument whose target is not a local path (a URL of any scheme but
+ * a drive letter, a UNC path, a file: URL with a host) is removed too,
+ * with the elements of its source part whose r:id names it
+ * (w:attachedTemplate, o:OLEObject, w:sourceFileName, w:subDoc); each
+ * such element goes to removed() as "PART#ID".  Every other entry is
+ * copied byte for byte (local header, data, data descriptor); the
+ * central directory is written anew.  An Excel 4.0 macro sheet or an
+ * ActiveX control (by content type, relationship type, or, for ActiveX,
+ * an activeX folder) answers 2: it cannot be cut out without editing the
+ * workbook's sheet list or the document body.  A zip that is not an
+ * OOXML package returns 0. */
 int ooxml_strip(const char *p, size_t n, struct buf *out, char *why,
     size_t whylen, doc_removed_fn removed, void *arg);
 
