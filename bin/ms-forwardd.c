@@ -9,7 +9,10 @@
  *                         authenticates (AUTH PLAIN, user = domain, password
  *                         = the domain's key), says ATRN, the roles turn and
  *                         the held mail is delivered over the same
- *                         connection.
+ *                         connection.  With MS_TLSCERT, STARTTLS
+ *                         (RFC 3207) comes first and AUTH is taken only
+ *                         under TLS; the delivery runs in the same
+ *                         TLS session.
  *
  * Keys: $MS_ETC/forward/DOMAIN.  See ms-forwardd(8).
  */
@@ -31,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tls.h>
+
 #include "base64.h"
 #include "buf.h"
 #include "cfg.h"
@@ -51,6 +56,8 @@ struct fwdd {
 	char host[256];
 	unsigned skew, timeout, lifetime;
 	char spool[PATH_MAX];
+	const char *tlscert, *tlskey;	/* ODMR: MS_TLSCERT, MS_TLSKEY */
+	struct tls *tlssrv;		/* their server context; NULL: no TLS */
 };
 
 /* ---- common ---- */
@@ -334,6 +341,38 @@ odmr_filter(void *ctx, struct job *job)
 	return temp ? EX_TEMP : EX_DONE;
 }
 
+/* The server context of MS_TLSCERT and MS_TLSKEY, made once per session
+ * before the greeting.  0, or -1 with the reason logged. */
+static int
+odmr_tls_setup(struct fwdd *f)
+{
+	struct tls_config *cfg = NULL;
+	const char *why = "unable to initialize libtls";
+
+	if (tls_init() < 0 || (cfg = tls_config_new()) == NULL)
+		goto fail;
+	if (tls_config_set_cert_file(cfg, f->tlscert) < 0 ||
+	    tls_config_set_key_file(cfg, f->tlskey) < 0) {
+		why = tls_config_error(cfg);
+		goto fail;
+	}
+	if ((f->tlssrv = tls_server()) == NULL)
+		goto fail;
+	if (tls_configure(f->tlssrv, cfg) < 0) {
+		why = tls_error(f->tlssrv);
+		goto fail;
+	}
+	tls_config_free(cfg);
+	return 0;
+fail:
+	ms_warn("unable to set up TLS with MS_TLSCERT %s and MS_TLSKEY %s: %s", f->tlscert,
+	    f->tlskey, why ? why : "unknown error");
+	tls_free(f->tlssrv);
+	f->tlssrv = NULL;
+	tls_config_free(cfg);
+	return -1;
+}
+
 /* AUTH PLAIN: "authzid\0authcid\0password" with authcid the domain and
  * the password its key.  Returns the domain authenticated, or "". */
 static int
@@ -383,6 +422,32 @@ out:
 	return ok;
 }
 
+/* After ATRN: the roles turn and we are the SMTP client on the client's
+ * connection, inside its TLS session if there is one.  Whatever the
+ * client sent before our 250 is dropped.  The greeting's code or -1. */
+static int
+odmr_turn(struct fwdd *f, struct smtpc *c)
+{
+	if (f->io.tls == NULL)
+		return smtpc_attach(c, 0, 1, f->remoteip);
+	memset(c, 0, sizeof *c);
+	c->fd = 0;
+	c->code = -1;
+	strlcpy(c->peer, f->remoteip, sizeof c->peer);
+	c->io = f->io;
+	io_discard(&c->io);
+	return smtpc_reply(c, SMTPC_T_GREETING);
+}
+
+/* A command word: the line starts with it, followed by a blank or the end. */
+static int
+verb(const char *p, size_t len, const char *w)
+{
+	size_t n = strlen(w);
+
+	return len >= n && strncasecmp(p, w, n) == 0 && (len == n || p[n] == ' ');
+}
+
 static int
 odmr(struct fwdd *f)
 {
@@ -392,11 +457,21 @@ odmr(struct fwdd *f)
 	struct spool_opts so = { 0 };
 	struct stage st = { .ctx = &o, .filter = odmr_filter, .log = ms_logline };
 	size_t len, n;
-	int toolong, r;
+	int toolong, r, helo = 0;
+	/* RFC 4954 4: with TLS configured, AUTH PLAIN only under it */
+	int needtls;
 
+	if (f->tlscert == NULL)
+		ms_warn("%s: ODMR without TLS (no MS_TLSCERT): AUTH PLAIN takes the key "
+		    "in the clear", f->remoteip);
+	else if (odmr_tls_setup(f) < 0) {
+		say(f, "421 4.3.0 service not available, try later");
+		return EX_TEMP;
+	}
 	snprintf(l, sizeof l, "220 %s ODMR service ready", f->host);
 	say(f, l);
 	for (;;) {
+		needtls = f->tlssrv && f->io.tls == NULL;
 		buf_reset(&line);
 		r = io_getline(&f->io, &line, 1000, &toolong);
 		if (r <= 0)
@@ -409,18 +484,59 @@ odmr(struct fwdd *f)
 			continue;
 		}
 		if (len >= 4 && (strncasecmp(line.p, "EHLO", 4) == 0)) {
+			helo = 1;
 			snprintf(l, sizeof l, "250-%s", f->host);
 			say(f, l);
-			say(f, "250-AUTH PLAIN");
+			if (needtls)
+				say(f, "250-STARTTLS");
+			else
+				say(f, "250-AUTH PLAIN");
 			say(f, "250-ATRN");
 			say(f, "250 ENHANCEDSTATUSCODES");
 		} else if (len >= 4 && strncasecmp(line.p, "HELO", 4) == 0) {
+			helo = 1;
 			snprintf(l, sizeof l, "250 %s", f->host);
 			say(f, l);
+		} else if (verb(line.p, len, "STARTTLS")) {
+			if (f->tlssrv == NULL) {
+				say(f, "502 5.5.1 STARTTLS not available");
+				continue;
+			}
+			if (f->io.tls) {
+				say(f, "503 5.5.1 TLS already active");
+				continue;
+			}
+			if (len != 8) {
+				say(f, "501 5.5.4 STARTTLS takes no parameters");
+				continue;
+			}
+			say(f, "220 2.0.0 ready to start TLS");
+			/* What the client pipelined after STARTTLS came in the
+			 * clear: it is dropped, never taken as said under TLS
+			 * (CVE-2011-0411); io_starttls_server discards it. */
+			if ((n = io_pending(&f->io)) > 0)
+				ms_warn("%s: ODMR: %zu bytes sent after STARTTLS, before the "
+				    "handshake, dropped", f->remoteip, n);
+			if (io_starttls_server(&f->io, f->tlssrv) < 0) {
+				ms_warn("%s: ODMR: TLS handshake failed: %s", f->remoteip,
+				    errno == ETIMEDOUT ? "timeout" : io_tlserror(&f->io));
+				return EX_PASS;
+			}
+			ms_info("%s: ODMR: TLS %s %s", f->remoteip, tls_conn_version(f->io.tls),
+			    tls_conn_cipher(f->io.tls));
+			/* RFC 3207 4.2: forget everything, expect EHLO again */
+			helo = 0;
+			authed[0] = '\0';
+		} else if (verb(line.p, len, "AUTH") && needtls) {
+			say(f, "530 5.7.0 Must issue a STARTTLS command first");
 		} else if (len >= 10 && strncasecmp(line.p, "AUTH PLAIN", 10) == 0) {
 			const char *ir = line.p + 10;
 			size_t irl = len - 10;
 			struct buf resp = BUF_INIT;
+			if (!helo) {
+				say(f, "503 5.5.1 EHLO first");
+				continue;
+			}
 			while (irl && *ir == ' ') {
 				ir++;
 				irl--;
@@ -444,9 +560,15 @@ odmr(struct fwdd *f)
 				sleep(1);	/* no fast guessing */
 				say(f, "535 5.7.8 authentication failed");
 			}
+			if (resp.p)
+				explicit_bzero(resp.p, resp.cap);
 			buf_free(&resp);
 		} else if (len >= 4 && strncasecmp(line.p, "ATRN", 4) == 0) {
 			size_t dl = len > 5 ? len - 5 : 0;
+			if (needtls) {
+				say(f, "530 5.7.0 Must issue a STARTTLS command first");
+				continue;
+			}
 			if (!authed[0]) {
 				say(f, "530 5.7.0 authentication required");
 				continue;
@@ -471,12 +593,12 @@ odmr(struct fwdd *f)
 			ms_info("%s: ODMR: ATRN %s: %zu held message%s", f->remoteip, dom, n,
 			    n == 1 ? "" : "s");
 			say(f, "250 2.0.0 OK now reversing the connection");
-			/* The roles turn: we are the client on this connection. */
+			/* The roles turn: we are the client on this connection,
+			 * and a long delivery is fine: each wait is bounded. */
+			ms_deadline(0, NULL);
 			memset(&o, 0, sizeof o);
 			o.f = f;
-			snprintf(l, sizeof l, "%s", f->remoteip);
-			if (smtpc_attach(&o.c, 0, 1, l) != 220 ||
-			    smtpc_hello(&o.c, f->host) / 100 != 2) {
+			if (odmr_turn(f, &o.c) != 220 || smtpc_hello(&o.c, f->host) / 100 != 2) {
 				ms_warn("%s: ODMR: the gateway did not greet: %s", f->remoteip, o.c.reply);
 				return EX_PASS;
 			}
@@ -523,11 +645,15 @@ main(int argc, char **argv)
 	f.remoteip = cfg_str("TCPREMOTEIP", "unknown");
 	cfg_hostname(f.host, sizeof f.host);
 	io_init(&f.io, 0, 1, f.timeout);
-	ms_deadline(f.timeout * 10 > f.timeout ? f.timeout * 10 : f.timeout,
-	    "forward request session");
 	if (strcmp(mode, "odmr") == 0) {
-		ms_deadline(0, NULL);	/* a long delivery is fine; each read is bounded */
+		/* the commands and the TLS handshake, up to ATRN */
+		ms_deadline(f.timeout * 10 > f.timeout ? f.timeout * 10 : f.timeout,
+		    "ODMR session before ATRN");
+		f.tlscert = cfg_str("MS_TLSCERT", NULL);
+		f.tlskey = cfg_str("MS_TLSKEY", f.tlscert);
 		return odmr(&f);
 	}
+	ms_deadline(f.timeout * 10 > f.timeout ? f.timeout * 10 : f.timeout,
+	    "forward request session");
 	return forward(&f);
 }

@@ -7,8 +7,10 @@
  * every address of server; the group's ms-forwardd then sends the held
  * mail to us over SMTP.  odmr (port 366): RFC 2645, for a gateway behind
  * NAT; after ATRN the roles turn and ms-smtpd runs on the same connection,
- * so each message is queued before it is acknowledged.  See
- * ms-forwardreq(8).
+ * so each message is queued before it is acknowledged.  The key goes only
+ * under STARTTLS unless MS_ODMR_TLS says otherwise; under TLS ms-smtpd
+ * talks to us through a socketpair and we carry its bytes through the TLS
+ * session.  See ms-forwardreq(8).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tls.h>
+
 #include "base64.h"
 #include "buf.h"
 #include "cfg.h"
@@ -41,7 +45,11 @@
 #include "fwd.h"
 #include "io.h"
 #include "maildir.h"
+#include "msg.h"
 #include "smtpc.h"
+
+/* MS_ODMR_TLS */
+enum { ODMR_TLS_DEFAULT, ODMR_TLS_REQUIRE, ODMR_TLS_TRY, ODMR_TLS_NO, ODMR_TLS_NOVERIFY };
 
 struct req {
 	const char *domain;
@@ -54,6 +62,9 @@ struct req {
 	const char *addrspec;	/* MS_FORWARD_ADDR */
 	unsigned myport, timeout;
 	char state[PATH_MAX];
+	int tls;		/* ODMR_TLS_* */
+	const char *pin;	/* MS_ODMR_TLS_PIN: "SHA256:hex" or NULL */
+	const char *cafile;	/* MS_TLS_CAFILE or NULL: the system's */
 };
 
 static volatile sig_atomic_t got_term;
@@ -226,7 +237,175 @@ forward(struct req *r, const char *addr)
 	return ok ? EX_PASS : EX_TEMP;
 }
 
-/* ODMR: AUTH, ATRN, then ms-smtpd on this very connection. */
+static int
+loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+/* STARTTLS, the handshake bounded by MS_TIMEOUT for each wait, the
+ * certificate checked (chain and name, or the pin), then EHLO again.
+ * 0, or -1 logged. */
+static int
+odmr_starttls(const struct req *r, struct smtpc *c, const char *ip)
+{
+	struct tls_config *cfg = NULL;
+	struct tls *t = NULL;
+	const char *h;
+	size_t n;
+
+	if (smtpc_send(c, 1, "STARTTLS") < 0 || smtpc_reply(c, r->timeout) != 220) {
+		ms_warn("%s: STARTTLS refused: %s", ip, c->reply);
+		return -1;
+	}
+	/* Anything after the 220 came in the clear and may be an attacker's
+	 * replies waiting to be taken as said under TLS: a server that sends
+	 * it is not trusted with the key. */
+	if ((n = io_pending(&c->io)) > 0) {
+		ms_warn("%s: %zu bytes after the 220 to STARTTLS, before the handshake: "
+		    "not going on", ip, n);
+		return -1;
+	}
+	if (tls_init() < 0 || (cfg = tls_config_new()) == NULL || (t = tls_client()) == NULL) {
+		ms_warn("%s: unable to set up TLS", ip);
+		goto fail;
+	}
+	if (r->pin || r->tls == ODMR_TLS_NOVERIFY) {
+		tls_config_insecure_noverifycert(cfg);
+		tls_config_insecure_noverifyname(cfg);
+	} else if (r->cafile && tls_config_set_ca_file(cfg, r->cafile) < 0) {
+		ms_warn("unable to load MS_TLS_CAFILE %s: %s", r->cafile, tls_config_error(cfg));
+		goto fail;
+	}
+	if (tls_configure(t, cfg) < 0) {
+		ms_warn("%s: unable to set up TLS: %s", ip, tls_error(t));
+		goto fail;
+	}
+	tls_config_free(cfg);
+	cfg = NULL;
+	c->io.timeout = r->timeout;
+	if (io_starttls_client(&c->io, t, r->host) < 0) {
+		ms_warn("%s: TLS handshake failed: %s", ip,
+		    errno == ETIMEDOUT ? "timeout" : io_tlserror(&c->io));
+		return -1;
+	}
+	if (r->pin && ((h = tls_peer_cert_hash(t)) == NULL || strcasecmp(h, r->pin) != 0)) {
+		ms_warn("%s: the server's certificate %s is not the one of MS_ODMR_TLS_PIN", ip,
+		    h ? h : "(none)");
+		return -1;
+	}
+	ms_info("%s: TLS %s %s%s", ip, tls_conn_version(t), tls_conn_cipher(t),
+	    r->pin ? ", certificate pinned" : r->tls == ODMR_TLS_NOVERIFY ?
+	    ", certificate NOT verified (MS_ODMR_TLS=insecure-noverify)" : "");
+	if (smtpc_hello(c, "odmr-client") / 100 != 2) {
+		ms_warn("%s: EHLO under TLS: %s", ip, c->reply);
+		return -1;
+	}
+	return 0;
+fail:
+	tls_config_free(cfg);
+	tls_free(t);
+	return -1;
+}
+
+/* After ATRN under TLS: ms-smtpd on one end of a socketpair, and its
+ * bytes carried to and from the TLS session until it exits.  Each wait
+ * for the network is bounded by the io's timeout, and ms-smtpd bounds its
+ * own session (MS_TIMEOUT, MS_SESSION_TIMEOUT): its exit ends the relay.
+ * Its exit status. */
+static int
+odmr_carry(struct smtpc *c, const char *ip)
+{
+	char b[IO_BUFSZ];
+	struct pollfd p[2];
+	int sp[2], st, netin = 1, smtpdin = 1, wantout = 0, sig = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		ms_fatalsys("unable to make a socketpair for ms-smtpd");
+	if ((pid = fork()) < 0)
+		ms_fatalsys("unable to fork");
+	if (pid == 0) {
+		if (dup2(sp[1], 0) < 0 || dup2(sp[1], 1) < 0)
+			ms_fatalsys("unable to hand the connection to ms-smtpd");
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		execlp("ms-smtpd", "ms-smtpd", (char *)NULL);
+		ms_fatalsys("unable to run ms-smtpd");
+	}
+	close(sp[1]);
+	while (smtpdin) {
+		if (got_term && !sig) {
+			kill(pid, SIGTERM);
+			sig = 1;
+		}
+		/* what libtls has decrypted already, poll() cannot see */
+		while (netin) {
+			n = tls_read(c->io.tls, b, sizeof b);
+			if (n == TLS_WANT_POLLIN)
+				break;
+			if (n == TLS_WANT_POLLOUT) {
+				wantout = 1;
+				break;
+			}
+			wantout = 0;
+			if (n <= 0) {
+				if (n < 0)
+					ms_warn("%s: TLS: %s", ip, tls_error(c->io.tls));
+				netin = 0;
+				shutdown(sp[0], SHUT_WR);
+				break;
+			}
+			if (write_all(sp[0], b, (size_t)n) < 0) {
+				netin = 0;	/* ms-smtpd is gone: so is its input */
+				break;
+			}
+		}
+		p[0].fd = netin ? c->fd : -1;
+		p[0].events = wantout ? POLLOUT : POLLIN;
+		p[1].fd = sp[0];
+		p[1].events = POLLIN;
+		n = poll(p, 2, c->io.timeout ? (int)c->io.timeout * 1000 : 60000);
+		if (n < 0 && errno != EINTR)
+			ms_fatalsys("unable to poll");
+		if (n == 0 && waitpid(pid, &st, WNOHANG) == pid) {
+			pid = -1;	/* gone, and something it started holds the pair */
+			break;
+		}
+		if (n <= 0 || !(p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = read(sp[0], b, sizeof b);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			smtpdin = 0;
+			break;
+		}
+		if (netin && (io_write(&c->io, b, (size_t)n) < 0 || io_flush(&c->io) < 0)) {
+			ms_warn("%s: lost the connection: %s", ip,
+			    errno == ETIMEDOUT ? "timeout" : strerror(errno));
+			netin = 0;
+			shutdown(sp[0], SHUT_WR);
+		}
+	}
+	close(sp[0]);
+	if (netin)
+		tls_close(c->io.tls);
+	if (pid > 0)
+		while (waitpid(pid, &st, 0) < 0)
+			if (errno != EINTR)
+				return EX_TEMP;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EX_TEMP;
+}
+
+/* ODMR: STARTTLS, AUTH, ATRN, then ms-smtpd on this very connection. */
 static int
 odmr(struct req *r)
 {
@@ -234,7 +413,7 @@ odmr(struct req *r)
 	struct smtpc c = { 0 };
 	struct buf raw = BUF_INIT, b64 = BUF_INIT;
 	char ip[64];
-	int fd = -1, gr, code;
+	int fd = -1, gr, code, tls = r->tls, local = 0;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
@@ -249,14 +428,34 @@ odmr(struct req *r)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, ip, sizeof ip);
 		if ((fd = dial(ai->ai_addr, ai->ai_addrlen, r->timeout)) < 0)
 			ms_warnsys("%s port %s", ip, r->port);
+		else
+			local = loopback(ai->ai_addr);
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
 		return EX_TEMP;
+	/* Unset: TLS required, but tried only on a loopback address (a
+	 * tunnel's end, or the group on this host): the key does not cross
+	 * the network there. */
+	if (tls == ODMR_TLS_DEFAULT)
+		tls = local && !r->pin ? ODMR_TLS_TRY : ODMR_TLS_REQUIRE;
+	/* the commands and the handshake, up to ATRN */
+	ms_deadline(r->timeout * 10 > r->timeout ? r->timeout * 10 : r->timeout,
+	    "ODMR session before ATRN");
 	if (smtpc_attach(&c, fd, fd, ip) != 220 || smtpc_hello(&c, "odmr-client") / 100 != 2) {
 		ms_warn("%s: %s", ip, c.reply);
 		return EX_TEMP;
 	}
+	if (tls != ODMR_TLS_NO && (c.caps & SMTPC_STARTTLS)) {
+		if (odmr_starttls(r, &c, ip) < 0)
+			return EX_TEMP;
+	} else if (tls == ODMR_TLS_REQUIRE || tls == ODMR_TLS_NOVERIFY) {
+		ms_warn("%s: the server offers no STARTTLS: the key is not sent in the clear "
+		    "(MS_ODMR_TLS%s)", ip, r->tls == ODMR_TLS_DEFAULT ? " unset: require" : "");
+		smtpc_close(&c);
+		return EX_TEMP;
+	} else if (r->tls == ODMR_TLS_TRY)
+		ms_warn("%s: no STARTTLS: the key goes in the clear (MS_ODMR_TLS=try)", ip);
 	if (buf_addc(&raw, '\0') < 0 || buf_adds(&raw, r->domain) < 0 || buf_addc(&raw, '\0') < 0 ||
 	    buf_add(&raw, r->key, r->keylen) < 0 || b64_encode(raw.p, raw.len, &b64) < 0 ||
 	    buf_cstr(&b64) == NULL)
@@ -284,12 +483,17 @@ odmr(struct req *r)
 	}
 	/* The roles turn: we are the server now; ms-smtpd takes each message
 	 * and queues it before it says 250. */
+	ms_deadline(0, NULL);
 	ms_info("%s: ATRN %s accepted: receiving", ip, r->domain);
-	if (c.io.rpos != c.io.rlen)
+	if (io_pending(&c.io))
 		ms_warn("%s: data after the ATRN reply dropped", ip);
+	setenv("TCPREMOTEIP", ip, 1);
+	if (c.io.tls) {
+		c.io.timeout = r->timeout;
+		return odmr_carry(&c, ip);
+	}
 	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
 		ms_fatalsys("unable to hand the connection to ms-smtpd");
-	setenv("TCPREMOTEIP", ip, 1);
 	execlp("ms-smtpd", "ms-smtpd", (char *)NULL);
 	ms_fatalsys("unable to run ms-smtpd");
 }
@@ -427,6 +631,29 @@ main(int argc, char **argv)
 	r.keylen = l;
 	if (l == 0)
 		ms_fatal(EX_PERM, "%s is empty", keypath);
+	{
+		const char *t = cfg_str("MS_ODMR_TLS", NULL);
+		if (t == NULL)
+			r.tls = ODMR_TLS_DEFAULT;
+		else if (strcmp(t, "require") == 0)
+			r.tls = ODMR_TLS_REQUIRE;
+		else if (strcmp(t, "try") == 0)
+			r.tls = ODMR_TLS_TRY;
+		else if (strcmp(t, "no") == 0)
+			r.tls = ODMR_TLS_NO;
+		else if (strcmp(t, "insecure-noverify") == 0)
+			r.tls = ODMR_TLS_NOVERIFY;
+		else
+			ms_fatal(EX_PERM, "MS_ODMR_TLS wants require, try, no or insecure-noverify, "
+			    "not %s", t);
+		r.pin = cfg_str("MS_ODMR_TLS_PIN", NULL);
+		if (r.pin && (strncasecmp(r.pin, "SHA256:", 7) != 0 || strlen(r.pin) != 7 + 64 ||
+		    strspn(r.pin + 7, "0123456789abcdefABCDEF") != 64))
+			ms_fatal(EX_PERM, "MS_ODMR_TLS_PIN wants SHA256: and 64 hexadecimal digits");
+		if (r.pin && r.tls == ODMR_TLS_NO)
+			ms_fatal(EX_PERM, "MS_ODMR_TLS=no and MS_ODMR_TLS_PIN contradict each other");
+		r.cafile = cfg_str("MS_TLS_CAFILE", NULL);
+	}
 	if (cfg_str("MS_FORWARD_STATE", NULL))
 		strlcpy(r.state, cfg_str("MS_FORWARD_STATE", NULL), sizeof r.state);
 	else if (cfg_spooldir(r.state, sizeof r.state, "forward-last") < 0 ||

@@ -21,9 +21,12 @@ load helper
 #       dyn.example when dom has none), time now + off unless t is given;
 #   send(port, line): one connection, line sent as is, the reply printed
 #       without its CRLF (the reply must be exactly one CRLF-ended line);
-#   Odmr(port): a line-by-line SMTP client, every reply printed.
+#   Odmr(port): a line-by-line SMTP client, every reply printed;
+#       starttls(ca) wraps its socket in TLS, checking the certificate
+#       against the CA file ca and the name 127.0.0.1; raw(bytes) sends
+#       without waiting for a reply.
 FWLIB=$(cat <<'EOF'
-import base64, hashlib, hmac, os, socket, sys, time
+import base64, hashlib, hmac, os, socket, ssl, sys, time
 
 def keyof(dom="dyn.example"):
     p = os.path.join(os.environ["MS_ETC"], "forward", dom)
@@ -77,6 +80,13 @@ class Odmr:
     def say(self, line):
         self.s.sendall(line.encode() + b"\r\n")
         return self.hear()
+    def raw(self, b):
+        self.s.sendall(b)
+    def starttls(self, ca):
+        ctx = ssl.create_default_context(cafile=ca)
+        self.s = ctx.wrap_socket(self.s, server_hostname="127.0.0.1")
+        self.f = self.s.makefile("rb")
+        print("TLS", self.s.version())
 
 def plain(user, pw):
     return base64.b64encode(b"\0" + user.encode() + b"\0" + pw).decode()
@@ -112,6 +122,59 @@ forwardd() {
 odmrd() {
 	start_tcpserver env MS_SPOOL="$SCAN" MS_HOSTNAME=scan.test "$@" ms-forwardd -m odmr
 	OPORT=$PORT
+}
+
+# odmrd_tls NAME [VAR=value...]: odmrd with the certificate NAME.pem.
+odmrd_tls() {
+	local n=$1
+	shift
+	odmrd MS_TLSCERT="$C/$n.pem" MS_TLSKEY="$C/$n.key" "$@"
+}
+
+# pin NAME: the MS_ODMR_TLS_PIN of the certificate NAME.pem.
+pin() {
+	echo "SHA256:$(openssl x509 -in "$C/$1.pem" -outform DER | sha256sum | cut -d ' ' -f 1)"
+}
+
+# evil MODE: a hostile ODMR server on OPORT, for one connection: it
+# offers STARTTLS and AUTH PLAIN and answers STARTTLS with 220, then, by
+# MODE, "inject": plaintext replies in the same write; "plain": plaintext
+# a moment later instead of the handshake; "silent": nothing.  What the
+# client sends goes to $T/evil.in.
+evil() {
+	rm -f "$T/evil.port"
+	BG_STDOUT=$T/evil.port start_bg "$PY" -c '
+import socket, sys, time
+mode, log = sys.argv[1], open(sys.argv[2], "wb", buffering=0)
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(1)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept()
+f = c.makefile("rb")
+c.sendall(b"220 evil.test ODMR\r\n")
+for line in f:
+    log.write(line)
+    w = line[:8].upper()
+    if w.startswith(b"EHLO"):
+        c.sendall(b"250-evil.test\r\n250-STARTTLS\r\n250-AUTH PLAIN\r\n250 ATRN\r\n")
+    elif w == b"STARTTLS":
+        if mode == "inject":
+            c.sendall(b"220 go ahead\r\n250-evil.test\r\n250-AUTH PLAIN\r\n250 ATRN\r\n")
+        else:
+            c.sendall(b"220 go ahead\r\n")
+            if mode == "plain":
+                time.sleep(0.3)
+                c.sendall(b"250-evil.test\r\n250 AUTH PLAIN\r\n")
+            else:
+                time.sleep(10)
+    elif w.startswith(b"AUTH"):
+        c.sendall(b"235 thank you\r\n")
+    else:
+        c.sendall(b"250 ok\r\n")
+' "$1" "$T/evil.in"
+	wait_for grep -q '^[0-9][0-9]*$' "$T/evil.port"
+	OPORT=$(cat "$T/evil.port")
 }
 
 # gateway: the gateway's ms-smtpd on its own spool; port in GPORT.
@@ -169,11 +232,33 @@ delivered() {
 	tail -c "$(wc -c <"$f")" "$g" | cmp - "$f"
 }
 
+# A CA and two server certificates it signed, made once for the file with
+# openssl (EC P-256 keys: quick): good.pem for the IP address 127.0.0.1
+# and scan.test, wrong.pem for wrong.test only.
+setup_file() {
+	local d=$BATS_FILE_TMPDIR/tls n
+	mkdir -p "$d"
+	openssl ecparam -name prime256v1 -genkey -noout -out "$d/ca.key"
+	openssl req -x509 -new -key "$d/ca.key" -subj /CN=odmr-test-ca -days 2 \
+	    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+	    -out "$d/ca.pem" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:scan.test\n' >"$d/good.ext"
+	printf 'subjectAltName=DNS:wrong.test\n' >"$d/wrong.ext"
+	for n in good wrong; do
+		openssl ecparam -name prime256v1 -genkey -noout -out "$d/$n.key"
+		openssl req -new -key "$d/$n.key" -subj "/CN=$n" -out "$d/$n.csr"
+		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		    -CAcreateserial -days 2 -extfile "$d/$n.ext" -out "$d/$n.pem" 2>/dev/null
+	done
+}
+
 setup() {
 	unset MS_FORWARD_SKEW MS_FORWARD_KEY MS_FORWARD_ADDR MS_FORWARD_PORT \
 	    MS_FORWARD_STATE MS_TIMEOUT MS_QUEUE_LIFETIME MS_HOSTNAME MS_ROUTE MS_ROUTES \
-	    MS_QUEUE MS_QUEUE_ALT MS_SUBSCRIBERS MS_TLSCERT MS_TLSKEY
+	    MS_QUEUE MS_QUEUE_ALT MS_SUBSCRIBERS MS_TLSCERT MS_TLSKEY \
+	    MS_ODMR_TLS MS_ODMR_TLS_PIN MS_TLS_CAFILE
 	T=$BATS_TEST_TMPDIR
+	C=$BATS_FILE_TMPDIR/tls
 	SCAN=$T/scan
 	GW=$T/gw
 	export MS_ETC=$T/etc
@@ -650,4 +735,227 @@ EOF
 	run -111 odmrreq
 	assert_output --partial "Connection refused"
 	[ "$(count_files "$GW/in/new")" -eq 0 ]
+}
+
+# ---- ODMR over STARTTLS ------------------------------------------------------
+
+@test "ODMR over STARTTLS: certificate checked, AUTH and the delivery inside TLS, into the gateway's spool" {
+	hold "$T/m1.eml" u@dyn.example v@dyn.example
+	odmrd_tls good
+	run -0 odmrreq MS_ODMR_TLS=require MS_TLS_CAFILE="$C/ca.pem"
+	assert_output --partial "ms-forwardreq: info: 127.0.0.1: TLS TLSv1."
+	assert_output --partial "ms-forwardreq: info: 127.0.0.1: ATRN dyn.example accepted: receiving"
+	assert_output --partial "ms-smtpd: info: 127.0.0.1: accepted from <alice@example.org> for 2 recipients"
+	[ "$(count_files "$HOLD")" -eq 0 ]
+	delivered "$T/m1.eml" u@dyn.example v@dyn.example
+	logged "ms-forwardd: info: 127.0.0.1: ODMR: TLS TLSv1."
+	logged "ms-forwardd: info: 127.0.0.1: ODMR: authenticated as dyn.example"
+	logged "<v@dyn.example> delivered: 127.0.0.1: 250"
+	run -1 grep -q 'ODMR without TLS' "$T/server.log"
+}
+
+@test "ODMR over STARTTLS: a 1 MB message and a second one cross the carried TLS session intact" {
+	"$PY" -c '
+import sys
+sys.stdout.write("From: a@example.org\nSubject: big\n\n")
+for i in range(16000):
+    sys.stdout.write("line %06d %s\n" % (i, "x" * 56))
+' >"$T/big.eml"
+	hold "$T/big.eml" u@dyn.example
+	hold "$T/m2.eml" v@dyn.example
+	odmrd_tls good
+	# unset MS_ODMR_TLS on a loopback address: TLS when offered, verified
+	run -0 odmrreq MS_TLS_CAFILE="$C/ca.pem"
+	assert_output --partial "ms-forwardreq: info: 127.0.0.1: TLS TLSv1."
+	[ "$(count_files "$HOLD")" -eq 0 ]
+	[ "$(count_files "$GW/in/new")" -eq 2 ]
+	g=$(grep -l '^Subject: big$' "$GW"/in/new/*)
+	tail -c "$(wc -c <"$T/big.eml")" "$g" | cmp - "$T/big.eml"
+	g=$(grep -L '^Subject: big$' "$GW"/in/new/*)
+	tail -c "$(wc -c <"$T/m2.eml")" "$g" | cmp - "$T/m2.eml"
+}
+
+@test "ODMR server with TLS: STARTTLS offered, AUTH and ATRN refused with 530 before it, EHLO again after it" {
+	hold "$T/m1.eml" u@dyn.example
+	odmrd_tls good
+	run -0 fw_py <<EOF
+c = Odmr($OPORT)
+c.hear()
+c.say("EHLO gw.example")
+c.say("AUTH PLAIN " + plain("dyn.example", keyof()))
+c.say("AUTH PLAIN")
+c.say("ATRN dyn.example")
+c.say("STARTTLS now")
+c.say("STARTTLS")
+c.starttls("$C/ca.pem")
+c.say("AUTH PLAIN " + plain("dyn.example", keyof()))
+c.say("EHLO gw.example")
+c.say("STARTTLS")
+c.say("AUTH PLAIN " + plain("dyn.example", keyof()))
+c.say("ATRN other.example")
+c.say("QUIT")
+EOF
+	printf '%s\n' \
+	    '220 scan.test ODMR service ready' \
+	    '250-scan.test' '250-STARTTLS' '250-ATRN' '250 ENHANCEDSTATUSCODES' \
+	    '530 5.7.0 Must issue a STARTTLS command first' \
+	    '530 5.7.0 Must issue a STARTTLS command first' \
+	    '530 5.7.0 Must issue a STARTTLS command first' \
+	    '501 5.5.4 STARTTLS takes no parameters' \
+	    '220 2.0.0 ready to start TLS' \
+	    'TLS TLSv1.3' \
+	    '503 5.5.1 EHLO first' \
+	    '250-scan.test' '250-AUTH PLAIN' '250-ATRN' '250 ENHANCEDSTATUSCODES' \
+	    '503 5.5.1 TLS already active' \
+	    '235 2.7.0 authenticated' \
+	    '450 4.7.0 not authorized for that domain' \
+	    '221 2.0.0 bye' >"$T/want"
+	diff "$T/want" <(printf '%s\n' "$output")
+	run -1 grep -q 'authentication failed' "$T/server.log"
+	[ "$(count_files "$HOLD")" -eq 1 ]
+}
+
+@test "ODMR server: commands pipelined after STARTTLS in the clear are dropped, not run under TLS (CVE-2011-0411)" {
+	hold "$T/m1.eml" u@dyn.example
+	odmrd_tls good
+	run -0 fw_py <<EOF
+c = Odmr($OPORT)
+c.hear()
+c.say("EHLO gw.example")
+c.raw(b"STARTTLS\r\nEHLO gw.example\r\nAUTH PLAIN " + plain("dyn.example", keyof()).encode() + b"\r\n")
+c.hear()
+c.starttls("$C/ca.pem")
+c.say("EHLO gw.example")
+c.say("ATRN dyn.example")
+c.say("QUIT")
+EOF
+	printf '%s\n' \
+	    '220 scan.test ODMR service ready' \
+	    '250-scan.test' '250-STARTTLS' '250-ATRN' '250 ENHANCEDSTATUSCODES' \
+	    '220 2.0.0 ready to start TLS' \
+	    'TLS TLSv1.3' \
+	    '250-scan.test' '250-AUTH PLAIN' '250-ATRN' '250 ENHANCEDSTATUSCODES' \
+	    '530 5.7.0 authentication required' \
+	    '221 2.0.0 bye' >"$T/want"
+	diff "$T/want" <(printf '%s\n' "$output")
+	# EHLO's 17 bytes, AUTH PLAIN's 117
+	logged "ms-forwardd: warn: 127.0.0.1: ODMR: 134 bytes sent after STARTTLS, before the handshake, dropped"
+	run -1 grep -q 'authenticated as' "$T/server.log"
+	[ "$(count_files "$HOLD")" -eq 1 ]
+}
+
+@test "ODMR server: plaintext after STARTTLS in a later packet fails the handshake; a silent client times out" {
+	odmrd_tls good MS_TIMEOUT=1
+	run -0 fw_py <<EOF
+c = Odmr($OPORT)
+c.hear()
+c.say("EHLO gw.example")
+c.say("STARTTLS")
+time.sleep(0.3)
+c.raw(b"AUTH PLAIN " + plain("dyn.example", keyof()).encode() + b"\r\n")
+c.s.settimeout(20)
+try:
+    print(repr(c.s.recv(100)))
+except ConnectionResetError:
+    print("reset")
+EOF
+	assert_line --regexp "^(b''|reset)$"
+	wait_for grep -q 'ODMR: TLS handshake failed' "$T/server.log"
+	run -1 grep -q 'authenticated as' "$T/server.log"
+	# each wait of the handshake is bounded by MS_TIMEOUT
+	run -0 fw_py <<EOF
+c = Odmr($OPORT)
+c.hear()
+c.say("STARTTLS")
+t = time.time()
+c.s.settimeout(20)
+print(repr(c.s.recv(100)), time.time() - t < 10)
+EOF
+	assert_line "b'' True"
+	wait_for grep -q 'ODMR: TLS handshake failed: timeout' "$T/server.log"
+}
+
+@test "ODMR server without a certificate: AUTH as before, and a warning that the key goes in the clear" {
+	odmrd
+	run -0 odmrreq
+	logged "ms-forwardd: warn: 127.0.0.1: ODMR without TLS (no MS_TLSCERT): AUTH PLAIN takes the key in the clear"
+	run -0 fw_py <<EOF
+c = Odmr($OPORT)
+c.hear()
+c.say("STARTTLS")
+c.say("QUIT")
+EOF
+	assert_line '502 5.5.1 STARTTLS not available'
+	# a certificate that cannot be loaded: refused at the greeting,
+	# never AUTH in the clear
+	odmrd MS_TLSCERT="$T/nosuch.pem"
+	run -111 odmrreq
+	assert_output --partial "421 4.3.0 service not available"
+	logged "ms-forwardd: warn: unable to set up TLS with MS_TLSCERT $T/nosuch.pem"
+}
+
+@test "forwardreq -m odmr: MS_ODMR_TLS=require refuses a server without STARTTLS; try and no go on, try with a warning" {
+	hold "$T/m1.eml" u@dyn.example
+	odmrd
+	run -111 odmrreq MS_ODMR_TLS=require
+	assert_output "ms-forwardreq: warn: 127.0.0.1: the server offers no STARTTLS: the key is not sent in the clear (MS_ODMR_TLS)"
+	run -1 grep -q 'authenticat' "$T/server.log"
+	[ "$(count_files "$HOLD")" -eq 1 ]
+	run -0 odmrreq MS_ODMR_TLS=try
+	assert_output --partial "ms-forwardreq: warn: 127.0.0.1: no STARTTLS: the key goes in the clear (MS_ODMR_TLS=try)"
+	assert_output --partial "ATRN dyn.example accepted"
+	[ "$(count_files "$HOLD")" -eq 0 ]
+	run -0 odmrreq MS_ODMR_TLS=no
+	assert_output "ms-forwardreq: info: 127.0.0.1: no mail held for dyn.example"
+	# no: in the clear even when the server offers STARTTLS, which then
+	# wants STARTTLS before AUTH
+	odmrd_tls good
+	run -100 odmrreq MS_ODMR_TLS=no
+	assert_output "ms-forwardreq: warn: 127.0.0.1: authentication refused: 530 5.7.0 Must issue a STARTTLS command first"
+	run -100 odmrreq MS_ODMR_TLS=maybe
+	assert_output "ms-forwardreq: fatal: MS_ODMR_TLS wants require, try, no or insecure-noverify, not maybe"
+	run -100 odmrreq MS_ODMR_TLS_PIN=SHA256:abc
+	run -100 odmrreq MS_ODMR_TLS=no MS_ODMR_TLS_PIN="$(pin good)"
+}
+
+@test "forwardreq -m odmr: a certificate for another name or from an unknown CA is refused; a pin or insecure-noverify takes it" {
+	odmrd_tls wrong
+	run -111 odmrreq MS_TLS_CAFILE="$C/ca.pem"
+	assert_output --partial "ms-forwardreq: warn: 127.0.0.1: TLS handshake failed: "
+	run -1 grep -q 'authenticat' "$T/server.log"
+	# the right name, but a CA the system store does not know
+	odmrd_tls good
+	run -111 odmrreq
+	assert_output --partial "ms-forwardreq: warn: 127.0.0.1: TLS handshake failed: "
+	run -1 grep -q 'authenticat' "$T/server.log"
+	# pinned: neither chain nor name are checked, the certificate is
+	odmrd_tls wrong
+	run -0 odmrreq MS_ODMR_TLS_PIN="$(pin wrong)"
+	assert_output --partial ", certificate pinned"
+	assert_output --partial "no mail held for dyn.example"
+	run -111 odmrreq MS_ODMR_TLS_PIN="$(pin good)"
+	assert_output --partial "is not the one of MS_ODMR_TLS_PIN"
+	[ "$(grep -c 'authenticated as' "$T/server.log")" -eq 1 ]
+	run -0 odmrreq MS_ODMR_TLS=insecure-noverify
+	assert_output --partial "certificate NOT verified (MS_ODMR_TLS=insecure-noverify)"
+}
+
+@test "forwardreq -m odmr: a server that talks plain after its 220 to STARTTLS never gets the key" {
+	evil inject
+	run -111 odmrreq
+	assert_output --partial "bytes after the 220 to STARTTLS, before the handshake: not going on"
+	grep -q '^STARTTLS' "$T/evil.in"
+	run -1 grep -q '^AUTH' "$T/evil.in"
+	stop_servers
+	evil plain
+	run -111 odmrreq MS_ODMR_TLS=try
+	assert_output --partial "ms-forwardreq: warn: 127.0.0.1: TLS handshake failed: "
+	run -1 grep -q '^AUTH' "$T/evil.in"
+	stop_servers
+	evil silent
+	SECONDS=0
+	run -111 odmrreq MS_TIMEOUT=1
+	assert_output --partial "ms-forwardreq: warn: 127.0.0.1: TLS handshake failed: timeout"
+	[ "$SECONDS" -lt 8 ]
+	run -1 grep -q '^AUTH' "$T/evil.in"
 }
