@@ -451,7 +451,8 @@ odmr(struct req *r)
 			return EX_TEMP;
 	} else if (tls == ODMR_TLS_REQUIRE || tls == ODMR_TLS_NOVERIFY) {
 		ms_warn("%s: the server offers no STARTTLS: the key is not sent in the clear "
-		    "(MS_ODMR_TLS%s)", ip, r->tls == ODMR_TLS_DEFAULT ? " unset: require" : "");
+		    "(MS_ODMR_TLS%s)", ip, r->tls == ODMR_TLS_DEFAULT ? " unset: require" :
+		    tls == ODMR_TLS_REQUIRE ? "=require" : "=insecure-noverify");
 		smtpc_close(&c);
 		return EX_TEMP;
 	} else if (r->tls == ODMR_TLS_TRY)

@@ -898,7 +898,7 @@ EOF
 	hold "$T/m1.eml" u@dyn.example
 	odmrd
 	run -111 odmrreq MS_ODMR_TLS=require
-	assert_output "ms-forwardreq: warn: 127.0.0.1: the server offers no STARTTLS: the key is not sent in the clear (MS_ODMR_TLS)"
+	assert_output "ms-forwardreq: warn: 127.0.0.1: the server offers no STARTTLS: the key is not sent in the clear (MS_ODMR_TLS=require)"
 	run -1 grep -q 'authenticat' "$T/server.log"
 	[ "$(count_files "$HOLD")" -eq 1 ]
 	run -0 odmrreq MS_ODMR_TLS=try
