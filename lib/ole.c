@@ -39,7 +39,8 @@
 #define HDRLEN		512
 #define NDIFHDR		109
 #define DIRLEN		128
-#define MAXDIR		100000
+#define MAXDIR		100000	/* directory entries */
+#define READFACTOR	4	/* stream bytes read, in file sizes */
 #define MAXREGSECT	0xfffffffaU
 #define ENDOFCHAIN	0xfffffffeU
 #define NOSTREAM	0xffffffffU
@@ -359,41 +360,67 @@ streamsize(const struct ole *o, const unsigned char *d, size_t *size)
 	return 0;
 }
 
-/* size bytes of the FAT chain from sector s into dst; -1 if the chain
- * breaks or is longer than the file, -3 if the budget is spent. */
-static int
-readfat(struct ole *o, uint32_t s, size_t size, unsigned char *dst)
+/* The bytes of sector s that the file holds (the last one may be cut
+ * short) into *avail; NULL if none. */
+static const unsigned char *
+sectorpart(const struct ole *o, uint32_t s, size_t *avail)
 {
-	size_t got = 0, k;
+	size_t off;
+
+	if (s >= o->nsect)
+		return NULL;
+	off = ((size_t)s + 1) * o->ssz;
+	if (off >= o->n)
+		return NULL;
+	*avail = o->n - off < o->ssz ? o->n - off : o->ssz;
+	return o->p + off;
+}
+
+/* Up to size bytes of the FAT chain from sector s into dst, *got of them:
+ * a chain cut by the end of the file ends there.  -1 if the chain breaks
+ * or is longer than the file, -3 if the budget is spent. */
+static int
+readfat(struct ole *o, uint32_t s, size_t size, unsigned char *dst,
+    size_t *got)
+{
+	size_t k, avail;
 	uint32_t steps = 0;
 	const unsigned char *q;
 
+	*got = 0;
 	if (size > o->budget)
 		return -3;
 	o->budget -= size;
-	while (got < size) {
-		if (steps++ >= o->nsect || (q = sector(o, s)) == NULL)
+	while (*got < size) {
+		if (steps++ >= o->nsect || (q = sectorpart(o, s, &avail)) == NULL)
 			return -1;
-		k = size - got < o->ssz ? size - got : o->ssz;
-		memcpy(dst + got, q, k);
-		got += k;
-		if (got < size && fatnext(o, s, &s) < 0)
+		k = size - *got < o->ssz ? size - *got : o->ssz;
+		if (k > avail) {
+			memcpy(dst + *got, q, avail);
+			*got += avail;
+			return 0;
+		}
+		memcpy(dst + *got, q, k);
+		*got += k;
+		if (*got < size && fatnext(o, s, &s) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* size bytes of the mini stream chain from mini sector s into dst; -2
- * for ENOMEM, else as readfat(). */
+/* Up to size bytes of the mini stream chain from mini sector s into dst,
+ * *got of them; -2 for ENOMEM, else as readfat(). */
 static int
-readmini(struct ole *o, uint32_t s, size_t size, unsigned char *dst)
+readmini(struct ole *o, uint32_t s, size_t size, unsigned char *dst,
+    size_t *got)
 {
 	const unsigned char *root = o->p + entoff(o, 0);
 	unsigned char *mini = NULL, *mfat = NULL;
 	uint32_t mfs = le32(o->p + 60), nmf = le32(o->p + 64);
-	size_t msize, mfsize, got = 0, k;
+	size_t msize, mfsize, k;
 	int r = -1;
 
+	*got = 0;
 	if (streamsize(o, root, &msize) < 0 || nmf > o->nsect)
 		return -1;
 	mfsize = (size_t)nmf * o->ssz;
@@ -402,17 +429,20 @@ readmini(struct ole *o, uint32_t s, size_t size, unsigned char *dst)
 		r = -2;
 		goto out;
 	}
-	if ((r = readfat(o, le32(root + 116), msize, mini)) < 0 ||
-	    (r = readfat(o, mfs, mfsize, mfat)) < 0)
+	if ((r = readfat(o, le32(root + 116), msize, mini, &msize)) < 0 ||
+	    (r = readfat(o, mfs, mfsize, mfat, &mfsize)) < 0)
 		goto out;
 	r = -1;
-	while (got < size) {
-		/* Each step takes 64 bytes of a mini stream of msize. */
-		if ((size_t)s >= msize / 64 || s >= mfsize / 4)
+	while (*got < size) {
+		/* Each step takes 64 bytes of a mini stream of msize; one cut
+		 * by the end of the file ends the stream there. */
+		if (s >= mfsize / 4)
 			goto out;
-		k = size - got < 64 ? size - got : 64;
-		memcpy(dst + got, mini + (size_t)s * 64, k);
-		got += k;
+		if ((size_t)s >= msize / 64)
+			break;
+		k = size - *got < 64 ? size - *got : 64;
+		memcpy(dst + *got, mini + (size_t)s * 64, k);
+		*got += k;
 		s = le32(mfat + (size_t)s * 4);
 	}
 	r = 0;
@@ -438,12 +468,46 @@ vbainfo(const unsigned char *b, size_t len)
 	return 0;
 }
 
+/* The stream of entry e into *b (malloc'd, *size bytes), from the FAT or
+ * the mini stream; a stream cut short by the end of the file is read as
+ * far as the file goes (what is not there cannot run).  what names it in
+ * the reason.  -1 with errno on failure. */
+static int
+readstream(struct ole *o, uint32_t e, const char *what, unsigned char **b,
+    size_t *size)
+{
+	const unsigned char *d = o->p + entoff(o, e);
+	char msg[80];
+	int r;
+
+	if (streamsize(o, d, size) < 0) {
+		snprintf(msg, sizeof msg, "%s larger than the file", what);
+		return fail(o, EBADMSG, msg);
+	}
+	if ((*b = malloc(*size ? *size : 1)) == NULL)
+		return -1;
+	r = *size < le32(o->p + 56) ? readmini(o, le32(d + 116), *size, *b, size) :
+	    readfat(o, le32(d + 116), *size, *b, size);
+	if (r == 0)
+		return 0;
+	free(*b);
+	*b = NULL;
+	if (r == -2)
+		return -1;
+	if (r == -3) {
+		snprintf(msg, sizeof msg, "%s: streams read larger than %u times the file",
+		    what, READFACTOR);
+		return fail(o, ENOTSUP, msg);
+	}
+	snprintf(msg, sizeof msg, "%s chain broken", what);
+	return fail(o, EBADMSG, msg);
+}
+
 /* A PowerPoint Document stream, entry e: 2 if a VBA project is found in
  * it (or vba, a VBA entry elsewhere, is not NOSTREAM), else 0. */
 static int
 ppt(struct ole *o, uint32_t e, uint32_t vba)
 {
-	const unsigned char *d = o->p + entoff(o, e);
 	unsigned char *b;
 	char name[40];
 	size_t size;
@@ -456,30 +520,248 @@ ppt(struct ole *o, uint32_t e, uint32_t vba)
 			    "PowerPoint document with a VBA entry %s", name);
 		return 2;
 	}
-	if (streamsize(o, d, &size) < 0)
-		return fail(o, EBADMSG, "PowerPoint Document larger than the file");
-	if ((b = malloc(size ? size : 1)) == NULL)
+	if (readstream(o, e, "PowerPoint Document", &b, &size) < 0)
 		return -1;
-	r = size < le32(o->p + 56) ? readmini(o, le32(d + 116), size, b) :
-	    readfat(o, le32(d + 116), size, b);
-	if (r == -2) {
-		free(b);
-		return -1;
-	}
-	if (r == -3) {
-		free(b);
-		return fail(o, ENOTSUP, "PowerPoint streams larger than the file");
-	}
-	if (r < 0) {
-		free(b);
-		return fail(o, EBADMSG, "PowerPoint Document chain broken");
-	}
 	r = vbainfo(b, size);
 	free(b);
 	if (r && o->why != NULL && o->whylen > 0)
 		snprintf(o->why, o->whylen, "PowerPoint document with a VBA "
 		    "project (VBAInfo record, compressed in the stream)");
 	return r ? 2 : 0;
+}
+
+/* Excel (BIFF5 "Book", BIFF8 "Workbook"): records of type (2), length
+ * (2), data.  What runs Excel 4.0 macros: a sheet whose BoundSheet8 dt is
+ * 1 (macro sheet) or 6 (an Excel 5 VBA module sheet), a substream whose
+ * BOF dt is 0x0040 or 0x0006, and the names Excel runs by themselves
+ * (built-in Auto_Open, Auto_Close, Auto_Activate, Auto_Deactivate, or a
+ * user name spelled so). */
+#define BIFF_BOF	0x0809
+#define BIFF_FILEPASS	0x002f
+#define BIFF_SHEET	0x0085
+#define BIFF_LBL	0x0018
+#define BOF_MACRO	0x0040
+#define BOF_MODULE	0x0006
+
+struct xlm {
+	char first[120];	/* the first finding, for why */
+	size_t nsheet;		/* macro or module sheets by BoundSheet8 */
+	size_t nbof;		/* macro or module substreams by BOF */
+	char autoname[40];	/* the first Auto_* name */
+};
+
+/* A BIFF string of cch characters at s (at most len bytes): 8-bit
+ * (wide 0) or UTF-16LE (wide 1), as ASCII into dst ('?' for the rest). */
+static void
+biffname(const unsigned char *s, size_t len, unsigned cch, int wide,
+    char *dst, size_t dstsz)
+{
+	size_t k = 0, w = wide ? 2 : 1;
+	unsigned i, c;
+
+	for (i = 0; i < cch && (i + 1) * w <= len && k + 1 < dstsz; i++) {
+		c = wide ? le16(s + 2 * i) : s[i];
+		dst[k++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	dst[k] = '\0';
+}
+
+/* Does the string at s (cch characters, as biffname) start with want
+ * (upper-case ASCII), in any case? */
+static int
+biffprefix(const unsigned char *s, size_t len, unsigned cch, int wide,
+    const char *want)
+{
+	size_t w = wide ? 2 : 1, l = strlen(want), i;
+
+	if (cch < l || l * w > len)
+		return 0;
+	for (i = 0; i < l; i++)
+		if (upper(wide ? le16(s + 2 * i) : s[i]) != (unsigned char)want[i])
+			return 0;
+	return 1;
+}
+
+/* The names Excel runs when the workbook opens, closes, or a window of it
+ * is activated: built-in (index) or user names that begin so. */
+static const char *const autonames[] = {
+	"AUTO_OPEN", "AUTO_CLOSE", "AUTO_ACTIVATE", "AUTO_DEACTIVATE", NULL
+};
+static const char *const autoshown[] = {
+	"Auto_Open", "Auto_Close", "Auto_Activate", "Auto_Deactivate", NULL
+};
+
+/* A Lbl record d (len bytes): an Auto_* name into x. */
+static void
+biff_lbl(struct xlm *x, const unsigned char *d, size_t len, int biff5)
+{
+	unsigned flags, cch, idx;
+	const unsigned char *s;
+	size_t sl;
+	int wide = 0, k;
+
+	if (len < 15 || x->autoname[0])
+		return;
+	flags = le16(d);
+	cch = d[3];
+	s = d + 14;
+	sl = len - 14;
+	if (!biff5) {
+		wide = s[0] & 1;
+		s++;
+		sl--;
+	}
+	if (flags & 0x20) {	/* fBuiltin: the name is one index */
+		if (cch < 1 || sl < 1)
+			return;
+		idx = s[0];
+		k = idx == 0x01 ? 0 : idx == 0x02 ? 1 : idx == 0x0a ? 2 :
+		    idx == 0x0b ? 3 : -1;
+		if (k >= 0)
+			snprintf(x->autoname, sizeof x->autoname, "%s", autoshown[k]);
+		return;
+	}
+	for (k = 0; autonames[k]; k++)
+		if (biffprefix(s, sl, cch, wide, autonames[k])) {
+			biffname(s, sl, cch, wide, x->autoname, sizeof x->autoname);
+			return;
+		}
+}
+
+/* Is there a BOF record of a macro or module substream at byte at? */
+static int
+biff_bofat(const unsigned char *b, size_t len, size_t at)
+{
+	unsigned dt;
+
+	if (at > len || len - at < 8 || le16(b + at) != BIFF_BOF ||
+	    le16(b + at + 2) < 4)
+		return 0;
+	dt = le16(b + at + 6);
+	return dt == BOF_MACRO || dt == BOF_MODULE;
+}
+
+/* A BoundSheet8 record d (len bytes), of a workbook encrypted or not:
+ * lbPlyPos (4), hsState (1), dt (1), the name (cch (1), in BIFF8 a flag
+ * byte, the characters). */
+static void
+biff_sheet(struct xlm *x, const unsigned char *b, size_t blen,
+    const unsigned char *d, size_t len, int biff5, int enc)
+{
+	static const char *const state[] = { "visible", "hidden",
+	    "very hidden", "hidden state 3" };
+	char name[40] = "?";
+	size_t at = biff5 ? 7 : 8;
+	unsigned dt;
+
+	if (len < 4)
+		return;
+	/* lbPlyPos is never encrypted; the rest is. */
+	if (enc || len < 6) {
+		if (biff_bofat(b, blen, le32(d))) {
+			x->nsheet++;
+			if (x->first[0] == '\0')
+				snprintf(x->first, sizeof x->first,
+				    "Excel 4 macro sheet in an encrypted workbook");
+		}
+		return;
+	}
+	dt = d[5];
+	if (dt != 1 && dt != 6 && !biff_bofat(b, blen, le32(d)))
+		return;
+	x->nsheet++;
+	if (x->first[0] != '\0')
+		return;
+	if (len > at)
+		biffname(d + at, len - at, d[6], !biff5 && (d[7] & 1), name,
+		    sizeof name);
+	snprintf(x->first, sizeof x->first, "%s sheet %s, %s",
+	    dt == 6 ? "Excel 5 VBA module" : "Excel 4 macro", name,
+	    state[d[4] & 3]);
+}
+
+/* A Workbook or Book stream, entry e: 2 if it holds XLM (why says what),
+ * 0 if not, -1 with ENOTSUP if it is encrypted and no macro sheet shows
+ * through, EBADMSG if a record runs past the end of the stream. */
+static int
+workbook(struct ole *o, uint32_t e)
+{
+	struct xlm x = { .first = "" };
+	unsigned char *b;
+	const unsigned char *d;
+	size_t len, i, rlen, nsheet;
+	unsigned type;
+	char what[40], more[80] = "", msg[120];
+	int biff5, enc = 0, trunc = 0;
+
+	asciiname(o->p + entoff(o, e), what, sizeof what);
+	if (readstream(o, e, what, &b, &len) < 0)
+		return -1;
+	/* Not a BIFF5 or BIFF8 stream (first a BOF): Excel does not open it. */
+	if (len < 8 || le16(b) != BIFF_BOF || le16(b + 2) < 4) {
+		free(b);
+		return 0;
+	}
+	biff5 = le16(b + 4) == 0x0500;
+	/* Every record, whichever substream: bounded by len, each step at
+	 * least 4 bytes. */
+	for (i = 0; len - i >= 4; i += 4 + rlen) {
+		type = le16(b + i);
+		rlen = le16(b + i + 2);
+		if (rlen > len - i - 4) {
+			trunc = 1;
+			break;
+		}
+		d = b + i + 4;
+		switch (type) {
+		case BIFF_FILEPASS:
+			enc = 1;
+			break;
+		case BIFF_SHEET:
+			biff_sheet(&x, b, len, d, rlen, biff5, enc);
+			break;
+		case BIFF_BOF:
+			if (rlen >= 4 && (le16(d + 2) == BOF_MACRO ||
+			    le16(d + 2) == BOF_MODULE)) {
+				x.nbof++;
+				if (x.first[0] == '\0')
+					snprintf(x.first, sizeof x.first,
+					    "Excel %s sheet at byte %zu of %s",
+					    le16(d + 2) == BOF_MACRO ? "4 macro" :
+					    "5 VBA module", i, what);
+			}
+			break;
+		case BIFF_LBL:
+			if (!enc)
+				biff_lbl(&x, d, rlen, biff5);
+			break;
+		}
+	}
+	free(b);
+	if (x.first[0] == '\0' && x.autoname[0] != '\0') {
+		snprintf(x.first, sizeof x.first, "Excel 4 macro name %s", x.autoname);
+		x.autoname[0] = '\0';
+	}
+	if (x.first[0] != '\0') {
+		nsheet = x.nsheet > x.nbof ? x.nsheet : x.nbof;
+		if (nsheet > 1)
+			snprintf(more, sizeof more, " (%zu macro sheets%s%s)", nsheet,
+			    x.autoname[0] ? ", name " : "", x.autoname);
+		else if (x.autoname[0] != '\0')
+			snprintf(more, sizeof more, " (name %s)", x.autoname);
+		if (o->why != NULL && o->whylen > 0)
+			snprintf(o->why, o->whylen, "%s%s", x.first, more);
+		return 2;
+	}
+	if (trunc) {
+		snprintf(msg, sizeof msg, "%s: a record runs past the end of the stream", what);
+		return fail(o, EBADMSG, msg);
+	}
+	if (enc) {
+		snprintf(msg, sizeof msg, "%s encrypted (FilePass): its sheets cannot be read", what);
+		return fail(o, ENOTSUP, msg);
+	}
+	return 0;
 }
 
 /* Is entry d one that names a VBA project? */
@@ -568,23 +850,42 @@ strip(struct ole *o, struct buf *out, doc_removed_fn removed, void *arg)
 {
 	uint32_t *start = NULL, *kids = NULL, *ren = NULL, e, i, k, nvba = 0;
 	uint32_t first = NOSTREAM;
+	const unsigned char *d;
 	unsigned char *names = NULL, *w;
 	char name[40];
-	int r = -1;
+	int r = -1, bad = 0;
 
 	for (e = 1; e < o->nent; e++)
 		if (o->parent[e] != NOSTREAM && isvba(o->p + entoff(o, e))) {
 			if (nvba++ == 0)
 				first = e;
 		}
-	for (e = 1; e < o->nent; e++)
-		if (o->parent[e] != NOSTREAM &&
-		    o->p[entoff(o, e) + 66] == T_STREAM &&
-		    named(o->p + entoff(o, e), "POWERPOINT DOCUMENT") &&
-		    (r = ppt(o, e, first)) != 0)
-			return r;
+	/* 2 over -1 over 1: a part that cannot be read is not called
+	 * cleaned, one that is removed whole need not be read. */
+	for (e = 1; e < o->nent; e++) {
+		if (o->parent[e] == NOSTREAM || o->p[entoff(o, e) + 66] != T_STREAM)
+			continue;
+		d = o->p + entoff(o, e);
+		if (named(d, "POWERPOINT DOCUMENT"))
+			r = ppt(o, e, first);
+		else if (named(d, "WORKBOOK") || named(d, "BOOK"))
+			r = workbook(o, e);
+		else
+			continue;
+		if (r == 2)
+			return 2;
+		if (r < 0 && errno != EBADMSG && errno != ENOTSUP)
+			return -1;
+		if (r < 0)
+			bad = errno;
+	}
+	if (bad != 0) {
+		errno = bad;
+		return -1;
+	}
 	if (nvba == 0)
 		return 0;
+	r = -1;
 	/* Each storage's children, grouped by a counting sort on parent. */
 	if ((start = calloc((size_t)o->nent + 1, sizeof *start)) == NULL ||
 	    (kids = malloc((size_t)o->nent * sizeof *kids)) == NULL ||
@@ -657,9 +958,10 @@ int
 ole_strip(const char *p, size_t n, struct buf *out, char *why,
     size_t whylen, doc_removed_fn removed, void *arg)
 {
-	/* Stream reads (PowerPoint only) are bounded by the file's size. */
+	/* Stream reads (PowerPoint, Excel) are bounded by the file's size. */
 	struct ole o = { .p = (const unsigned char *)p, .n = n, .why = why,
-	    .whylen = whylen, .budget = n < SIZE_MAX / 4 ? 4 * n : n };
+	    .whylen = whylen,
+	    .budget = n < SIZE_MAX / READFACTOR ? READFACTOR * n : n };
 	int r;
 
 	if (!doc_is_ole(p, n))

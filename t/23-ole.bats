@@ -193,3 +193,108 @@ print(len(d), d.find(bytes.fromhex("1f00ff0314000000020000040c000000")))' "$T/pp
 	printf '\320\317\021\340\241\261\032\341short' >"$T/short"
 	run -3 doctool ole <"$T/short"
 }
+
+# Excel 4.0 (XLM) macro sheets: BIFF records in the Workbook (BIFF8) or
+# Book (BIFF5) stream, written by mkole.  A macro sheet is one of the
+# workbook's sheets: not taken out, the answer is 2.
+
+# biff KIND RC WHY: doctool on mkole KIND exits RC, with WHY in its reason
+biff() {
+	mk "$1"
+	run -"$2" --separate-stderr timeout 10 doctool ole <"$T/$1"
+	assert_equal "$output" ""
+	[[ $stderr == *"$3"* ]] || { echo "$1: $stderr"; return 1; }
+}
+
+@test "xls: a visible macro sheet, a very hidden one with Auto_Open, a BIFF5 Book: 2, named" {
+	biff xls-xlm 2 "doctool: Excel 4 macro sheet Macro1, visible"
+	# the UTF-16 name's é shows as ?
+	biff xls-xlm-hidden 2 "doctool: Excel 4 macro sheet Wr?x, very hidden (name Auto_Open)"
+	biff xls-xlm-biff5 2 "doctool: Excel 4 macro sheet Macro1, hidden"
+	biff xls-xlm-module5 2 "doctool: Excel 5 VBA module sheet Module1, visible"
+	# olefile sees the streams the tests think they wrote, with a BOF first
+	run -0 /usr/bin/python3 -c '
+import olefile, struct, sys
+for f, s in ((sys.argv[1], "Workbook"), (sys.argv[2], "Book")):
+    d = olefile.OleFileIO(f).openstream(s).read()
+    t, n, v, dt = struct.unpack_from("<HHHH", d)
+    print(s, hex(t), hex(v), hex(dt), len(d))' "$T/xls-xlm" "$T/xls-xlm-biff5"
+	assert_line --regexp '^Workbook 0x809 0x600 0x5 [0-9]{4,}$'
+	assert_line --regexp '^Book 0x809 0x500 0x5 [0-9]+$'
+}
+
+@test "xls: an Auto_Open user name alone, a BOF that contradicts its sheet's type, XLM with VBA: 2" {
+	biff xls-xlm-name 2 "Excel 4 macro name auto_open_x1"
+	# BoundSheet8 says worksheet, the sheet's BOF says macro sheet
+	biff xls-xlm-mismatch 2 "Excel 4 macro sheet Macro1, visible"
+	# a VBA storage that could be renamed: the macro sheet still wins
+	biff xls-xlm-vba 2 "Excel 4 macro sheet Macro1, very hidden"
+	[ ! -e "$T/keep" ]
+}
+
+@test "xls: worksheets and a chart, or a stream that is not BIFF: 0, untouched" {
+	for k in xls-biff-clean xls-biff-notbof; do
+		mk $k
+		run -0 --separate-stderr doctool ole <"$T/$k"
+		assert_output ""
+		assert_equal "$stderr" ""
+	done
+}
+
+@test "xls: encrypted (FilePass): 4 with its reason, unless a macro sheet's BOF shows through" {
+	biff xls-filepass 4 "compound file: Workbook encrypted (FilePass): its sheets cannot be read"
+	# a VBA storage beside it could be renamed, but the sheets are unread
+	biff xls-filepass-vba 4 "Workbook encrypted (FilePass)"
+	# BOF records are not encrypted: a macro sheet is seen all the same
+	biff xls-filepass-xlm 2 "Excel 4 macro sheet in an encrypted workbook"
+}
+
+@test "xls: hostile record lengths: past the end 3, a million empty records walked, truncated 3" {
+	biff xls-biff-ffff 3 "compound file: Workbook: a record runs past the end of the stream"
+	biff xls-biff-truncated 3 "compound file: Workbook: a record runs past the end of the stream"
+	# 4 MB of four-byte records, the macro sheet after them
+	biff xls-biff-zeros 2 "Excel 4 macro sheet Macro1, visible"
+	mk xls-biff-zeros-clean
+	run -0 timeout 10 doctool ole <"$T/xls-biff-zeros-clean"
+}
+
+@test "xls: ms-scan-active removes a workbook with a very hidden macro sheet whole and names it" {
+	local q=$T/q v d
+	mkdir -p "$q"
+	chown nobody:nogroup "$q"
+	d=$T
+	while [ "$d" != / ] && [ -n "$d" ]; do chmod a+x "$d"; [ "$d" = "$BATS_RUN_TMPDIR" ] && break; d=${d%/*}; done
+	export MS_QUARANTINE=$q
+	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP
+	act() { setpriv --reuid=nobody --regid=nogroup --clear-groups ms-scan-active <"$1" >"$2" 2>"$2.err"; }
+	verdict() { /usr/bin/python3 "$MS_TOP/t/data/scan/msgtool" verdicts "$1" | tail -n 1; }
+	htmlmsg() { /usr/bin/python3 "$MS_TOP/t/data/active/htmlmsg" "$@"; }
+	unqp() { /usr/bin/python3 -c 'import quopri, sys; sys.stdout.buffer.write(quopri.decodestring(open(sys.argv[1], "rb").read()))' "$1"; }
+
+	mk xls-xlm-hidden
+	htmlmsg attach application/vnd.ms-excel invoice.xls "$T/xls-xlm-hidden" "$T/m.eml"
+	run -0 act "$T/m.eml" "$T/out"
+	v=$(verdict "$T/out")
+	[[ $v =~ ^active\ cleaned\ ole-macro\ \(part\ 2\ invoice\.xls\ kept=[^\ \)]+\)\;\ action=clean$ ]]
+	run -1 htmlmsg get "$T/out" "$T/gone"
+	unqp "$T/out" | grep -q 'Excel 4 macro sheet Wr?x, very hidden (name Auto_Open)'
+	ms-quarantine list | grep -q 'active kept ole-macro'
+
+	# encrypted: the message is unscanned (quarantined by default, 1),
+	# the part as it came
+	mk xls-filepass
+	htmlmsg attach application/vnd.ms-excel locked.xls "$T/xls-filepass" "$T/e.eml"
+	run -1 act "$T/e.eml" "$T/eout"
+	run -0 verdict "$T/eout"
+	assert_output --partial "part 2: ole-macro in a form not read: compound file: Workbook encrypted (FilePass)"
+	htmlmsg get "$T/eout" "$T/e.xls"
+	cmp "$T/xls-filepass" "$T/e.xls"
+
+	# a clean workbook passes byte for byte
+	mk xls-biff-clean
+	htmlmsg attach application/vnd.ms-excel plain.xls "$T/xls-biff-clean" "$T/c.eml"
+	run -0 act "$T/c.eml" "$T/cout"
+	assert_equal "$(verdict "$T/cout")" "active clean"
+	htmlmsg get "$T/cout" "$T/c.xls"
+	cmp "$T/xls-biff-clean" "$T/c.xls"
+}
