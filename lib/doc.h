@@ -63,7 +63,15 @@ int ooxml_strip(const char *p, size_t n, struct buf *out, char *why,
  * Macros or VBA (any case) or a stream _VBA_PROJECT is renamed in the
  * directory to a name Office does not look for, keeping the order of the
  * directory's red-black tree; every other byte is unchanged.  removed()
- * gets the whole original document, once, named by the storage. */
+ * gets the whole original document, once, named by the storage.
+ * Answered 2 instead: a VBA project in a PowerPoint Document stream
+ * (VBAInfo), and an Excel 4.0 macro sheet (or Excel 5 module sheet, or an
+ * Auto_Open/Close/Activate/Deactivate name) in a Workbook or Book stream;
+ * why names it ("Excel 4 macro sheet Macro1, very hidden").  A workbook
+ * encrypted with a FilePass record is ENOTSUP unless a macro sheet's
+ * plain BOF shows through (2); a BIFF record running past the end of its
+ * stream is EBADMSG.  Over the whole file 2 wins over -1, -1 over 1.
+ * Streams read are bounded to four times the file's size (ENOTSUP). */
 int ole_strip(const char *p, size_t n, struct buf *out, char *why,
     size_t whylen, doc_removed_fn removed, void *arg);
 

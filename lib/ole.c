@@ -1,7 +1,7 @@
 /* ole: VBA taken out of reach in OLE2 compound files ([MS-CFB]); see doc.h.
  *
- * Only the header, the DIFAT, the FAT and the directory are read: the
- * streams themselves are never needed.  Every reachable directory entry
+ * The header, the DIFAT, the FAT and the directory are read, and only
+ * the PowerPoint and Excel streams (below).  Every reachable directory entry
  * that names a VBA project (a storage _VBA_PROJECT_CUR, Macros or VBA, a
  * stream _VBA_PROJECT, matched as CFB matches names, without case) gets a
  * new name of the same length, so Office no longer finds the project, and
@@ -25,6 +25,12 @@
  * that record pair, and found there, or with a VBA storage anywhere in
  * the file, the answer is 2.  The compressed storage itself is not
  * inflated, and a project referenced by some other record is not seen.
+ *
+ * Excel 4.0 (XLM) macros live in macro sheets of the workbook, not in a
+ * VBA storage: every Workbook (BIFF8) or Book (BIFF5) stream is read the
+ * same way and its records walked (see workbook() below); a macro sheet
+ * answers 2, an encrypted workbook ENOTSUP.  The most severe answer of
+ * all streams wins: 2, then -1, then a VBA rename (1).
  */
 #include <errno.h>
 #include <inttypes.h>
