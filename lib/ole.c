@@ -423,7 +423,7 @@ readmini(struct ole *o, uint32_t s, size_t size, unsigned char *dst,
 	const unsigned char *root = o->p + entoff(o, 0);
 	unsigned char *mini = NULL, *mfat = NULL;
 	uint32_t mfs = le32(o->p + 60), nmf = le32(o->p + 64);
-	size_t msize, mfsize, k;
+	size_t msize, mfsize, mgot, k;
 	int r = -1;
 
 	*got = 0;
@@ -435,16 +435,16 @@ readmini(struct ole *o, uint32_t s, size_t size, unsigned char *dst,
 		r = -2;
 		goto out;
 	}
-	if ((r = readfat(o, le32(root + 116), msize, mini, &msize)) < 0 ||
+	if ((r = readfat(o, le32(root + 116), msize, mini, &mgot)) < 0 ||
 	    (r = readfat(o, mfs, mfsize, mfat, &mfsize)) < 0)
 		goto out;
 	r = -1;
 	while (*got < size) {
-		/* Each step takes 64 bytes of a mini stream of msize; one cut
-		 * by the end of the file ends the stream there. */
-		if (s >= mfsize / 4)
+		/* Each step takes 64 bytes of a mini stream of msize; a step
+		 * into the part the end of the file cut off ends the stream. */
+		if (s >= mfsize / 4 || (size_t)s >= msize / 64)
 			goto out;
-		if ((size_t)s >= msize / 64)
+		if ((size_t)s >= mgot / 64)
 			break;
 		k = size - *got < 64 ? size - *got : 64;
 		memcpy(dst + *got, mini + (size_t)s * 64, k);

@@ -249,13 +249,17 @@ for f, s in ((sys.argv[1], "Workbook"), (sys.argv[2], "Book")):
 	biff xls-filepass-xlm 2 "Excel 4 macro sheet in an encrypted workbook"
 }
 
-@test "xls: hostile record lengths: past the end 3, a million empty records walked, truncated 3" {
+@test "xls: hostile record lengths: past the end 3, a million empty records walked, truncated 3, cut files" {
 	biff xls-biff-ffff 3 "compound file: Workbook: a record runs past the end of the stream"
 	biff xls-biff-truncated 3 "compound file: Workbook: a record runs past the end of the stream"
 	# 4 MB of four-byte records, the macro sheet after them
 	biff xls-biff-zeros 2 "Excel 4 macro sheet Macro1, visible"
 	mk xls-biff-zeros-clean
 	run -0 timeout 10 doctool ole <"$T/xls-biff-zeros-clean"
+	# the file cut inside the Workbook's last sector: read as far as it
+	# goes; the macro sheet is before the cut, a clean one ends mid-record
+	biff xls-xlm-cut 2 "Excel 4 macro sheet Macro1, visible"
+	biff xls-biff-clean-cut 3 "Workbook: a record runs past the end of the stream"
 }
 
 @test "xls: ms-scan-active removes a workbook with a very hidden macro sheet whole and names it" {
