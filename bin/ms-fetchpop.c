@@ -34,6 +34,7 @@
 #include "control.h"
 #include "diag.h"
 #include "envelope.h"
+#include "grow.h"
 #include "header.h"
 #include "maildir.h"
 #include "msg.h"
@@ -177,15 +178,10 @@ static int
 uid_add(struct uids *u, const char *s, size_t n)
 {
 	char **nv, *d;
-	size_t cap;
 
-	if (u->n == u->cap) {
-		cap = u->cap ? u->cap * 2 : 64;
-		if ((nv = reallocarray(u->v, cap, sizeof *nv)) == NULL)
-			return -1;
-		u->v = nv;
-		u->cap = cap;
-	}
+	if ((nv = grow(u->v, u->n, &u->cap, sizeof *nv, 64)) == NULL)
+		return -1;
+	u->v = nv;
 	if ((d = strndup(s, n)) == NULL)
 		return -1;
 	u->v[u->n++] = d;
@@ -304,12 +300,9 @@ lines(struct pop3 *p, struct buf *b, struct listing **lv, size_t *ln, int uidl)
 				}
 			continue;
 		}
-		if (*ln == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = reallocarray(*lv, cap, sizeof *nv)) == NULL)
-				return -1;
-			*lv = nv;
-		}
+		if ((nv = grow(*lv, *ln, &cap, sizeof *nv, 64)) == NULL)
+			return -1;
+		*lv = nv;
 		(*lv)[*ln].num = num;
 		(*lv)[*ln].size = strtoul(w, NULL, 10);
 		(*lv)[*ln].uid[0] = '\0';

@@ -32,6 +32,7 @@
 #include "diag.h"
 #include "doc.h"
 #include "envelope.h"
+#include "grow.h"
 #include "header.h"
 #include "html.h"
 #include "maildir.h"
@@ -102,15 +103,10 @@ keep(void *arg, const char *name, const char *data, size_t len)
 {
 	struct walk *w = arg;
 	struct kept *k;
-	size_t cap;
 
-	if (w->nk == w->kcap) {
-		cap = w->kcap ? w->kcap * 2 : 4;
-		if ((k = reallocarray(w->k, cap, sizeof *k)) == NULL)
-			return -1;
-		w->k = k;
-		w->kcap = cap;
-	}
+	if ((k = grow(w->k, w->nk, &w->kcap, sizeof *k, 4)) == NULL)
+		return -1;
+	w->k = k;
 	k = &w->k[w->nk];
 	memset(k, 0, sizeof *k);
 	ms_sanitize(k->what, sizeof k->what, name, strlen(name));

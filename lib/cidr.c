@@ -7,6 +7,7 @@
 
 #include "cidr.h"
 #include "control.h"
+#include "grow.h"
 
 /* An address as 16 bytes; IPv4 and IPv4-mapped IPv6 come out as v6 = 0
  * with the 4 bytes first. */
@@ -125,16 +126,11 @@ add(void *arg, const char *s, size_t n, size_t lineno)
 	struct loadctx *lc = arg;
 	struct cidrlist *l = lc->l;
 	struct cidr *nv;
-	size_t cap;
 
 	lc->line = lineno;
-	if (l->n == l->cap) {
-		cap = l->cap ? l->cap * 2 : 16;
-		if ((nv = reallocarray(l->v, cap, sizeof *nv)) == NULL)
-			return -1;
-		l->v = nv;
-		l->cap = cap;
-	}
+	if ((nv = grow(l->v, l->n, &l->cap, sizeof *nv, 16)) == NULL)
+		return -1;
+	l->v = nv;
 	if (cidr_parse(s, n, &l->v[l->n]) < 0)
 		return -1;
 	l->n++;

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "envelope.h"
+#include "grow.h"
 #include "header.h"
 
 void
@@ -100,21 +101,15 @@ int
 env_add_rcpt(struct envelope *e, const char *a, size_t n)
 {
 	char **nr, *d;
-	size_t cap;
 
 	addr_trim(&a, &n);
 	if (n == 0 || !env_addr_ok(a, n)) {
 		errno = EBADMSG;
 		return -1;
 	}
-	if (e->nrcpt == e->rcptcap) {
-		cap = e->rcptcap ? e->rcptcap * 2 : 8;
-		nr = reallocarray(e->rcpt, cap, sizeof *nr);
-		if (nr == NULL)
-			return -1;
-		e->rcpt = nr;
-		e->rcptcap = cap;
-	}
+	if ((nr = grow(e->rcpt, e->nrcpt, &e->rcptcap, sizeof *nr, 8)) == NULL)
+		return -1;
+	e->rcpt = nr;
 	if ((d = dupn(a, n)) == NULL)
 		return -1;
 	e->rcpt[e->nrcpt++] = d;
@@ -125,16 +120,10 @@ int
 env_add(struct envelope *e, const char *name, const char *value)
 {
 	struct envfield *nf;
-	size_t cap;
 
-	if (e->nf == e->fcap) {
-		cap = e->fcap ? e->fcap * 2 : 4;
-		nf = reallocarray(e->f, cap, sizeof *nf);
-		if (nf == NULL)
-			return -1;
-		e->f = nf;
-		e->fcap = cap;
-	}
+	if ((nf = grow(e->f, e->nf, &e->fcap, sizeof *nf, 4)) == NULL)
+		return -1;
+	e->f = nf;
 	nf = &e->f[e->nf];
 	nf->name = strdup(name);
 	nf->value = strdup(value);

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "grow.h"
 #include "html.h"
 
 #define NAMEMAX 24	/* longer tag and attribute names are compared cut */
@@ -65,17 +66,12 @@ static void
 edit(struct scan *s, size_t off, size_t len, int note)
 {
 	struct edit *ne;
-	size_t cap;
 
-	if (s->ne == s->ecap) {
-		cap = s->ecap ? s->ecap * 2 : 16;
-		if ((ne = reallocarray(s->e, cap, sizeof *ne)) == NULL) {
-			s->nomem = 1;
-			return;
-		}
-		s->e = ne;
-		s->ecap = cap;
+	if ((ne = grow(s->e, s->ne, &s->ecap, sizeof *ne, 16)) == NULL) {
+		s->nomem = 1;
+		return;
 	}
+	s->e = ne;
 	s->e[s->ne].off = off;
 	s->e[s->ne].len = len;
 	s->e[s->ne].note = note;
@@ -106,17 +102,12 @@ static struct attr *
 attr_new(struct scan *s, size_t start)
 {
 	struct attr *na;
-	size_t cap;
 
-	if (s->na == s->acap) {
-		cap = s->acap ? s->acap * 2 : 16;
-		if ((na = reallocarray(s->a, cap, sizeof *na)) == NULL) {
-			s->nomem = 1;
-			return NULL;
-		}
-		s->a = na;
-		s->acap = cap;
+	if ((na = grow(s->a, s->na, &s->acap, sizeof *na, 16)) == NULL) {
+		s->nomem = 1;
+		return NULL;
 	}
+	s->a = na;
 	na = &s->a[s->na++];
 	memset(na, 0, sizeof *na);
 	na->start = na->end = start;

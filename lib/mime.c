@@ -7,6 +7,7 @@
 
 #include "base64.h"
 #include "buf.h"
+#include "grow.h"
 #include "header.h"
 #include "mime.h"
 #include "qp.h"
@@ -525,7 +526,7 @@ static int
 open_multipart(struct walk *w, const struct node *nd, size_t bodyoff, int *leaf)
 {
 	struct frame *f;
-	size_t boff = w->bounds.len, blen, i, m, d, next, cap;
+	size_t boff = w->bounds.len, blen, i, m, d, next;
 	const char *b, *o;
 	int r, close;
 
@@ -552,19 +553,9 @@ open_multipart(struct walk *w, const struct node *nd, size_t bodyoff, int *leaf)
 		w->bounds.len = boff;
 		return 0;
 	}
-	if (w->nfr == w->frcap) {
-		cap = w->frcap ? w->frcap : 8;
-		if (cap > SIZE_MAX / 2 / sizeof *f) {
-			errno = ENOMEM;
-			return -1;
-		}
-		cap *= 2;
-		f = realloc(w->fr, cap * sizeof *f);
-		if (f == NULL)
-			return -1;
-		w->fr = f;
-		w->frcap = cap;
-	}
+	if ((f = grow(w->fr, w->nfr, &w->frcap, sizeof *f, 16)) == NULL)
+		return -1;
+	w->fr = f;
 	f = &w->fr[w->nfr++];
 	f->pos = next;
 	f->end = nd->end;

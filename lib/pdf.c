@@ -45,6 +45,7 @@
 
 #include "buf.h"
 #include "doc.h"
+#include "grow.h"
 
 #define PDF_STREAMMAX	(32u << 20)
 #define PDF_RATIO	200
@@ -254,15 +255,10 @@ static int
 addhit(struct ctx *c, size_t off, int name)
 {
 	struct hit *nh;
-	size_t cap;
 
-	if (c->nhit == c->caphit) {
-		cap = c->caphit ? c->caphit * 2 : 16;
-		if ((nh = reallocarray(c->hit, cap, sizeof *nh)) == NULL)
-			return -1;
-		c->hit = nh;
-		c->caphit = cap;
-	}
+	if ((nh = grow(c->hit, c->nhit, &c->caphit, sizeof *nh, 16)) == NULL)
+		return -1;
+	c->hit = nh;
 	c->hit[c->nhit].off = off;
 	c->hit[c->nhit++].name = name;
 	if (!(c->seen & 1u << name)) {

@@ -36,6 +36,7 @@
 
 #include "buf.h"
 #include "doc.h"
+#include "grow.h"
 
 #define RTF_DEPTH  1000		/* nested groups */
 #define RTF_GROUPS 100000	/* object groups in one document */
@@ -113,22 +114,16 @@ static int
 addrec(struct ctx *c, const struct rec *r)
 {
 	struct rec *nr;
-	size_t cap;
 
 	if (c->nrec == RTF_GROUPS) {
 		c->err = "too many object groups";
 		errno = EBADMSG;
 		return -1;
 	}
-	if (c->nrec == c->caprec) {
-		cap = c->caprec ? c->caprec * 2 : 16;
-		if (cap > RTF_GROUPS)
-			cap = RTF_GROUPS;
-		if ((nr = reallocarray(c->r, cap, sizeof *nr)) == NULL)
-			return -1;
-		c->r = nr;
-		c->caprec = cap;
-	}
+	nr = grow_max(c->r, c->nrec, &c->caprec, sizeof *nr, 16, RTF_GROUPS);
+	if (nr == NULL)
+		return -1;
+	c->r = nr;
 	c->r[c->nrec++] = *r;
 	return 0;
 }

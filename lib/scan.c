@@ -7,6 +7,7 @@
 #include "cfg.h"
 #include "diag.h"
 #include "envelope.h"
+#include "grow.h"
 #include "scan.h"
 #include "spool.h"
 
@@ -152,15 +153,10 @@ scan_hit(struct scan_findings *f, const char *msg, size_t n,
 	char d[200] = "";
 	struct scan_hit *h, *nh;
 	char why[400];
-	size_t cap;
 
-	if (f->nhit == f->cap) {
-		cap = f->cap ? f->cap * 2 : 4;
-		if ((nh = reallocarray(f->hit, cap, sizeof *nh)) == NULL)
-			return -1;
-		f->hit = nh;
-		f->cap = cap;
-	}
+	if ((nh = grow(f->hit, f->nhit, &f->cap, sizeof *nh, 4)) == NULL)
+		return -1;
+	f->hit = nh;
 	h = &f->hit[f->nhit];
 	memset(h, 0, sizeof *h);
 	ms_sanitize(h->name, sizeof h->name, name, strlen(name));

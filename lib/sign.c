@@ -16,6 +16,7 @@
 #include "base64.h"
 #include "buf.h"
 #include "control.h"
+#include "grow.h"
 #include "sign.h"
 
 struct seckey {
@@ -185,16 +186,11 @@ addkey(void *arg, const char *line, size_t n, size_t lineno)
 	struct loadctx *lc = arg;
 	struct pubkeys *ks = lc->ks;
 	struct pubkey *nv;
-	size_t cap;
 
 	(void)lineno;
-	if (ks->n == ks->cap) {
-		cap = ks->cap ? ks->cap * 2 : 4;
-		if ((nv = reallocarray(ks->v, cap, sizeof *nv)) == NULL)
-			return -1;
-		ks->v = nv;
-		ks->cap = cap;
-	}
+	if ((nv = grow(ks->v, ks->n, &ks->cap, sizeof *nv, 4)) == NULL)
+		return -1;
+	ks->v = nv;
 	if (sign_parse_pubkey(line, n, &ks->v[ks->n]) < 0)
 		return -1;
 	if (ks->v[ks->n].name[0] == '\0')

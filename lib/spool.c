@@ -20,6 +20,7 @@
 
 #include "cfg.h"
 #include "diag.h"
+#include "grow.h"
 #include "maildir.h"
 #include "msg.h"
 #include "spool.h"
@@ -509,12 +510,9 @@ pass(struct driver *d, time_t *wake)
 	while ((e = readdir(dir)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nn = reallocarray(names, cap, sizeof *nn)) == NULL)
-				break;
-			names = nn;
-		}
+		if ((nn = grow(names, n, &cap, sizeof *nn, 64)) == NULL)
+			break;
+		names = nn;
 		if ((names[n] = strdup(e->d_name)) == NULL)
 			break;
 		n++;
