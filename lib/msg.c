@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "msg.h"
 
 static char empty[1];
@@ -15,7 +17,7 @@ int
 msg_load(int fd, size_t max, struct msg *m)
 {
 	struct stat st;
-	size_t cap, len = 0, ncap;
+	size_t cap, len = 0, lim;
 	char *p = NULL, *np;
 	ssize_t r;
 	void *mp;
@@ -38,26 +40,15 @@ msg_load(int fd, size_t max, struct msg *m)
 		}
 		/* fall back to reading */
 	}
-	cap = 65536;
-	if ((p = malloc(cap)) == NULL)
-		return -1;
+	/* One byte more than max tells "too long". */
+	lim = max < SIZE_MAX ? max + 1 : SIZE_MAX;
+	cap = 0;
 	for (;;) {
-		if (len == cap) {
-			if (cap > max) {
-				free(p);
-				errno = EMSGSIZE;
-				return -1;
-			}
-			ncap = cap * 2;
-			if (ncap > max + 1)
-				ncap = max + 1;	/* one byte more tells "too long" */
-			if ((np = realloc(p, ncap)) == NULL) {
-				free(p);
-				return -1;
-			}
-			p = np;
-			cap = ncap;
+		if ((np = grow_max(p, len, &cap, 1, 65536, lim)) == NULL) {
+			free(p);
+			return -1;
 		}
+		p = np;
 		r = read(fd, p + len, cap - len);
 		if (r < 0) {
 			if (errno == EINTR)
