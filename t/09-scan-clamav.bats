@@ -9,18 +9,6 @@ bats_require_minimum_version 1.5.0
 load helper
 
 TESTFILES=/usr/share/clamav-testfiles
-EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
-
-# open_tmp DIR: make DIR and its parents up to the run's temporary
-# directory traversable, so that nobody reaches what the test made.
-open_tmp() {
-	local d=$1
-	while [ -n "$d" ] && [ "$d" != / ]; do
-		chmod a+x "$d"
-		[ "$d" = "$BATS_RUN_TMPDIR" ] && break
-		d=${d%/*}
-	done
-}
 
 setup_file() {
 	local f
@@ -58,29 +46,10 @@ teardown() {
 	stop_servers
 }
 
-# Debian's python3 (a python3 found first on PATH may be a slow wrapper)
-PY=/usr/bin/python3
-mkmsg() { "$PY" "$MS_TOP/t/data/scan/mkmsg" "$@"; }
-msgtool() { "$PY" "$MS_TOP/t/data/scan/msgtool" "$@"; }
-asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-
 # scan IN OUT: ms-scan-clamav in filter mode, stdout to OUT, stderr to
 # OUT.err; returns its exit code.
 scan() {
 	asnobody "$CLAMAV" <"$1" >"$2" 2>"$2.err"
-}
-
-# verdict FILE: the last X-Mailscan-Verdict of FILE's envelope block
-verdict() {
-	msgtool verdicts "$1" | tail -n 1
-}
-
-# same_proper A B: the message proper of A and B (after the envelope
-# block) are the same bytes
-same_proper() {
-	msgtool proper "$1" >"$1.proper"
-	msgtool proper "$2" >"$2.proper"
-	cmp "$1.proper" "$2.proper"
 }
 
 # every_sample FORM: each sample (the test files and EICAR) sent in FORM

@@ -8,29 +8,11 @@ bats_require_minimum_version 1.5.0
 
 load helper
 
-EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
-
-# open_tmp DIR: make DIR and its parents up to the run's temporary
-# directory traversable, so that nobody reaches what the test made.
-open_tmp() {
-	local d=$1
-	while [ -n "$d" ] && [ "$d" != / ]; do
-		chmod a+x "$d"
-		[ "$d" = "$BATS_RUN_TMPDIR" ] && break
-		d=${d%/*}
-	done
-}
-
 setup() {
 	unset MS_ADMIN MS_NOTIFY_SPOOL MS_NOTIFY_RECIPIENTS MS_NOTIFY_SENDER \
 	    MS_SUBSCRIBERS MS_HOSTNAME MS_ACTION MS_UNSCANNABLE MS_MIME_PARTS \
 	    MS_CLAMAV_RAW MS_ETC
-	export D=$BATS_TEST_TMPDIR
-	open_tmp "$D"
-	mkspool
-	export MS_ETC=$D/etc MS_HOSTNAME=scan.test.example
-	export MS_CLAMAV_DB=$MS_TOP/etc/mailscan/clamav
-	mkdir -p "$MS_ETC"
+	scan_site
 	# the served domain: its senders are "local"
 	printf '@example.org\n' >"$MS_ETC/subscribers"
 	ms-mkcdb "$MS_ETC/subscribers" 2>/dev/null
@@ -42,43 +24,13 @@ teardown() {
 	stop_servers
 }
 
-# mkmail FILE KIND SENDER RCPT... [-- HEADER...]: a message with an envelope
-# block; KIND eicar: a text part and EICAR as a base64 attachment; clean:
-# the same with a harmless attachment.
-mkmail() {
-	python3 - "$@" <<'EOF'
-import base64, sys
-a = sys.argv[1:]
-f, kind, sender = a[0], a[1], a[2]
-rest = a[3:]
-hdrs = []
-if "--" in rest:
-    i = rest.index("--")
-    rest, hdrs = rest[:i], rest[i + 1:]
-eicar = rb'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
-data = eicar if kind == "eicar" else b"harmless attachment\n"
-env = "Return-Path: <%s>\n" % sender + "".join("X-Mailscan-Rcpt: <%s>\n" % r for r in rest)
-msg = ("From: Sender <%s>\nTo: undisclosed-recipients:;\nSubject: quarterly report\n"
-       "Date: Mon, 3 Jun 2024 10:00:00 +0000\nMessage-ID: <report.1@example.org>\n"
-       % (sender or "mailer-daemon@example.com"))
-msg += "".join(h + "\n" for h in hdrs)
-msg += ('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n'
-        "--b\nContent-Type: text/plain\n\nThe report is attached.\n"
-        '--b\nContent-Type: application/octet-stream; name="report.com"\n'
-        'Content-Disposition: attachment; filename="report.com"\n'
-        "Content-Transfer-Encoding: base64\n\n%s\n--b--\n" % base64.b64encode(data).decode())
-open(f, "w", newline="\n").write(env + msg)
-EOF
-}
-
 # scanned IN OUT [VAR=value...]: IN through ms-scan-clamav as nobody, with
 # these settings; its exit code.
 scanned() {
 	local in=$1 out=$2
 	shift 2
 	chmod a+r "$in"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    env "$@" ms-scan-clamav <"$in" >"$out" 2>"$out.err"
+	asnobody env "$@" ms-scan-clamav <"$in" >"$out" 2>"$out.err"
 }
 
 # notify IN: ms-notify in filter mode on IN; stdout to $D/passed, stderr

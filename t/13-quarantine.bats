@@ -11,32 +11,15 @@ bats_require_minimum_version 1.5.0
 
 load helper
 
-EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
 T0=1717408800	# 2024-06-03T10:00:00Z
-
-# open_tmp DIR: make DIR and its parents up to the run's temporary
-# directory traversable, so that nobody reaches what the test made.
-open_tmp() {
-	local d=$1
-	while [ -n "$d" ] && [ "$d" != / ]; do
-		chmod a+x "$d"
-		[ "$d" = "$BATS_RUN_TMPDIR" ] && break
-		d=${d%/*}
-	done
-}
-
-asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 
 setup() {
 	unset MS_QUARANTINE MS_RELEASE_CLEAN MS_RELEASE_STAMP MS_RELEASE_SPOOL \
 	    MS_QUARANTINE_NOTIFY MS_ACTION MS_UNSCANNABLE MS_ADMIN MS_NOTIFY_SPOOL \
 	    MS_NOTIFY_SENDER MS_NOTIFY_RECIPIENTS MS_SUBSCRIBERS SUDO_USER \
 	    MS_TRUSTED_KEYS MS_SCANNERS
-	export D=$BATS_TEST_TMPDIR
-	open_tmp "$D"
-	mkspool
-	export MS_ETC=$D/etc MS_HOSTNAME=scan.test.example
-	export MS_CLAMAV_DB=$MS_TOP/etc/mailscan/clamav MS_YARA_RULES=$MS_TOP/etc/mailscan/yara
+	scan_site
+	export MS_YARA_RULES=$MS_TOP/etc/mailscan/yara
 	mkdir -p "$MS_ETC/trusted-keys"
 	ms-stamp -g "$MS_ETC" >/dev/null 2>&1
 	chown nobody "$MS_ETC/stamp.key"
@@ -51,28 +34,6 @@ setup() {
 
 teardown() {
 	stop_servers
-}
-
-# mkmail FILE KIND SENDER RCPT...: a message with an envelope block; KIND
-# eicar: a text part and EICAR as a base64 attachment; clean: a harmless
-# attachment.
-mkmail() {
-	python3 - "$@" <<'EOF'
-import base64, sys
-f, kind, sender, rcpts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-eicar = rb'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
-data = eicar if kind == "eicar" else b"harmless attachment\n"
-env = "Return-Path: <%s>\n" % sender + "".join("X-Mailscan-Rcpt: <%s>\n" % r for r in rcpts)
-msg = ("From: Sender <%s>\nTo: undisclosed-recipients:;\nSubject: quarterly report\n"
-       "Date: Mon, 3 Jun 2024 10:00:00 +0000\nMessage-ID: <report.1@example.org>\n"
-       'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n'
-       "--b\nContent-Type: text/plain\n\nThe report is attached.\n"
-       '--b\nContent-Type: application/octet-stream; name="report.com"\n'
-       'Content-Disposition: attachment; filename="report.com"\n'
-       "Content-Transfer-Encoding: base64\n\n%s\n--b--\n"
-       % (sender or "mailer-daemon@example.com", base64.b64encode(data).decode()))
-open(f, "w", newline="\n").write(env + msg)
-EOF
 }
 
 # quarantine NAME [SENDER [RCPT...]]: an EICAR message quarantined by

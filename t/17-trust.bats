@@ -14,8 +14,6 @@ load helper
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
-EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
-
 setup_file() {
 	# cli.py SRC MODE: connect from SRC to 127.0.0.1:$PORT, print the
 	# greeting (each line checked to end in CRLF, printed without it).
@@ -155,17 +153,6 @@ set_start() {
 	read -r -a r <"$f"
 	printf '%-63s\n' "$2 ${r[1]} ${r[2]} ${r[3]} ${r[4]}" >"$f.new"
 	mv "$f.new" "$f"
-}
-
-# open_tmp DIR: make DIR and its parents up to the run's temporary
-# directory traversable, so that nobody reaches what the test made.
-open_tmp() {
-	local d=$1
-	while [ -n "$d" ] && [ "$d" != / ]; do
-		chmod a+x "$d"
-		[ "$d" = "$BATS_RUN_TMPDIR" ] && break
-		d=${d%/*}
-	done
 }
 
 # ---- levels from the table ---------------------------------------------------

@@ -11,17 +11,6 @@ load helper
 
 NOTE='[active content was removed here by mailscan]'
 
-# open_tmp DIR: make DIR and its parents up to the run's temporary
-# directory traversable, so that nobody reaches what the test made.
-open_tmp() {
-	local d=$1
-	while [ -n "$d" ] && [ "$d" != / ]; do
-		chmod a+x "$d"
-		[ "$d" = "$BATS_RUN_TMPDIR" ] && break
-		d=${d%/*}
-	done
-}
-
 setup() {
 	open_tmp "$BATS_TEST_TMPDIR"
 	unset MS_ACTION MS_MACROS MS_ACTIVE_FORMS MS_ACTIVE_NOTE MS_QUARANTINE \
@@ -42,29 +31,13 @@ teardown() {
 	stop_servers
 }
 
-# Debian's python3 (a python3 found first on PATH may be a slow wrapper)
-PY=/usr/bin/python3
 htmlmsg() { "$PY" "$D/htmlmsg" "$@"; }
 htmlcheck() { "$PY" "$D/htmlcheck" "$@"; }
-msgtool() { "$PY" "$MS_TOP/t/data/scan/msgtool" "$@"; }
-asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 
 # scan IN OUT: ms-scan-active in filter mode, stdout to OUT, stderr to
 # OUT.err; returns its exit code.
 scan() {
 	asnobody "$ACTIVE" <"$1" >"$2" 2>"$2.err"
-}
-
-# verdict FILE: the last X-Mailscan-Verdict of FILE's envelope block
-verdict() {
-	msgtool verdicts "$1" | tail -n 1
-}
-
-# same_proper A B: the message proper of A and B are the same bytes
-same_proper() {
-	msgtool proper "$1" >"$1.proper"
-	msgtool proper "$2" >"$2.proper"
-	cmp "$1.proper" "$2.proper"
 }
 
 # kept VERDICT: the quarantine ids named in a verdict, one a line

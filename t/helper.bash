@@ -128,3 +128,85 @@ count_files() {
 has_files() {
 	[ "$(count_files "$1")" -eq "$2" ]
 }
+
+# ---- the scanning stages (t/09, t/10, t/12, t/13, t/22 …) -------------------
+
+# The EICAR test string: a file of exactly these 68 bytes is what every
+# scanner must find.
+EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+
+# Debian's python3 (a python3 found first on PATH may be a slow wrapper)
+PY=/usr/bin/python3
+
+# mkmsg, msgtool: the message maker and inspector of t/data/scan.
+mkmsg() { "$PY" "$MS_TOP/t/data/scan/mkmsg" "$@"; }
+msgtool() { "$PY" "$MS_TOP/t/data/scan/msgtool" "$@"; }
+
+# asnobody CMD...: CMD as nobody (the scanners refuse root).
+asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+
+# open_tmp DIR: make DIR and its parents up to the run's temporary
+# directory traversable, so that nobody reaches what the test made.
+open_tmp() {
+	local d=$1
+	while [ -n "$d" ] && [ "$d" != / ]; do
+		chmod a+x "$d"
+		[ "$d" = "$BATS_RUN_TMPDIR" ] && break
+		d=${d%/*}
+	done
+}
+
+# scan_site: the test's own directory as D, reachable by nobody, with a
+# spool (mkspool), MS_ETC=$D/etc made empty, MS_HOSTNAME scan.test.example
+# and the project's ClamAV signatures in MS_CLAMAV_DB.
+scan_site() {
+	export D=$BATS_TEST_TMPDIR
+	open_tmp "$D"
+	mkspool
+	export MS_ETC=$D/etc MS_HOSTNAME=scan.test.example
+	export MS_CLAMAV_DB=$MS_TOP/etc/mailscan/clamav
+	mkdir -p "$MS_ETC"
+}
+
+# verdict FILE: the last X-Mailscan-Verdict of FILE's envelope block
+verdict() {
+	msgtool verdicts "$1" | tail -n 1
+}
+
+# same_proper A B: the message proper of A and B (after the envelope
+# block) are the same bytes
+same_proper() {
+	msgtool proper "$1" >"$1.proper"
+	msgtool proper "$2" >"$2.proper"
+	cmp "$1.proper" "$2.proper"
+}
+
+# mkmail FILE KIND SENDER RCPT... [-- HEADER...]: a message with an envelope
+# block; KIND eicar: a text part and EICAR as a base64 attachment; clean:
+# the same with a harmless attachment.  Each HEADER ("Name: value") is
+# added after the standard fields.
+mkmail() {
+	"$PY" - "$@" <<'EOF'
+import base64, sys
+a = sys.argv[1:]
+f, kind, sender = a[0], a[1], a[2]
+rest = a[3:]
+hdrs = []
+if "--" in rest:
+    i = rest.index("--")
+    rest, hdrs = rest[:i], rest[i + 1:]
+eicar = rb'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+data = eicar if kind == "eicar" else b"harmless attachment\n"
+env = "Return-Path: <%s>\n" % sender + "".join("X-Mailscan-Rcpt: <%s>\n" % r for r in rest)
+msg = ("From: Sender <%s>\nTo: undisclosed-recipients:;\nSubject: quarterly report\n"
+       "Date: Mon, 3 Jun 2024 10:00:00 +0000\nMessage-ID: <report.1@example.org>\n"
+       % (sender or "mailer-daemon@example.com"))
+msg += "".join(h + "\n" for h in hdrs)
+msg += ('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n'
+        "--b\nContent-Type: text/plain\n\nThe report is attached.\n"
+        '--b\nContent-Type: application/octet-stream; name="report.com"\n'
+        'Content-Disposition: attachment; filename="report.com"\n'
+        "Content-Transfer-Encoding: base64\n\n%s\n--b--\n" % base64.b64encode(data).decode())
+open(f, "w", newline="\n").write(env + msg)
+EOF
+}
