@@ -58,7 +58,7 @@ LIBS_ms-scan-yara   = $(YARA_LIBS)
 # Fuzz harnesses: libFuzzer with clang; each runs FUZZ_SECONDS in `make fuzz`.
 FUZZ_SECONDS ?= 20
 FUZZ_CC ?= clang
-$(O)/fuzz/%: t/fuzz/%.c $(LIB_SRC) lib/*.h
+$(O)/fuzz/%: t/fuzz/%.c $(LIB_SRC) lib/*.h $(wildcard t/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) -Ilib -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
