@@ -196,7 +196,9 @@ group_state(struct rcpt **g, size_t n, enum rstate st, const char *why)
 
 /* One SMTP transaction at one address.  Returns 1 when the outcome is
  * final for this message at this destination, 0 when the next address
- * should be tried (connection refused, greeting or MAIL deferred, lost). */
+ * should be tried (connection refused, greeting refused, MAIL deferred,
+ * lost), -1 when the same address should be tried once more without
+ * STARTTLS. */
 static int
 smtp_try(struct relay *rc, const struct route *rt, const char *tlsname,
     const struct sockaddr_storage *a, const struct envelope *e, struct rcpt **g,
@@ -216,8 +218,15 @@ smtp_try(struct relay *rc, const struct route *rt, const char *tlsname,
 		smtpc_close(&c);
 		return 0;
 	}
-	if (code != 220)
-		goto temp_or_perm_all;
+	if (code != 220) {
+		/* A server that refuses to talk (554 greeting, RFC 5321 3.1)
+		 * judges this client, not the mail: the next address may take
+		 * it, so any refusal here is only a deferral. */
+		snprintf(why, sizeof why, "%s: greeting: %s", c.peer, c.reply);
+		group_state(g, n, R_TEMP, why);
+		smtpc_close(&c);
+		return 0;
+	}
 	if ((code = smtpc_hello(&c, rc->host)) / 100 != 2)
 		goto temp_or_perm_all;
 	if (!notls && (c.caps & SMTPC_STARTTLS)) {

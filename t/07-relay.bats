@@ -715,6 +715,26 @@ dns() {
 	[ "$(count_files "$MS_SPOOL/out/new")" -eq 0 ]
 }
 
+@test "mx: a 554 greeting skips to the next exchanger; every exchanger refusing defers, never bounces" {
+	local net=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
+	# $net.1 greets with 554; $net.2 accepts
+	dns --mx-host=shut.test,mx1.shut.test,10 --mx-host=shut.test,mx2.shut.test,20 \
+	    --host-record=mx1.shut.test,$net.1 --host-record=mx2.shut.test,$net.2 \
+	    --mx-host=none.test,mx1.none.test,10 --host-record=mx1.none.test,$net.1
+	SINKDIR=$D/shut sink -a "$net.1" -p 25 -f CONNECT
+	SINKDIR=$D/mx2 sink -a "$net.2" -p 25
+	envmsg "$D/in" "$D/m.eml" alice@example.org bob@shut.test
+	run -99 ms-relay <"$D/in"
+	assert_line "ms-relay: info: -: <bob@shut.test> delivered: $net.2: 250 2.0.0 Ok"
+	sink_one "$D/mx2"
+	[ "$(count_files "$D/shut")" -eq 0 ]
+
+	envmsg "$D/in" "$D/m.eml" alice@example.org carol@none.test
+	run -111 ms-relay <"$D/in"
+	assert_line --regexp "^ms-relay: info: -: <carol@none.test> deferred: $net.1: greeting: 5[0-9][0-9] "
+	[ "$(count_files "$MS_SPOOL/out/new")" -eq 0 ]
+}
+
 @test "mx: a resolver that does not answer defers (4.4.3)" {
 	local port
 	port=$(free_port udp)
