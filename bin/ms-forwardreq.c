@@ -489,7 +489,13 @@ odmr(struct req *r)
 	if (io_pending(&c.io))
 		ms_warn("%s: data after the ATRN reply dropped", ip);
 	setenv("TCPREMOTEIP", ip, 1);
+	/* SSL_PROTOCOL and SSL_CIPHER tell ms-smtpd the session is already
+	 * encrypted (mailscan(7), TLS FROM OUTSIDE). */
+	unsetenv("SSL_PROTOCOL");
+	unsetenv("SSL_CIPHER");
 	if (c.io.tls) {
+		setenv("SSL_PROTOCOL", tls_conn_version(c.io.tls), 1);
+		setenv("SSL_CIPHER", tls_conn_cipher(c.io.tls), 1);
 		c.io.timeout = r->timeout;
 		return odmr_carry(&c, ip);
 	}

@@ -105,6 +105,20 @@ reply_reason(struct session *ss, const char *code, const char *enh,
 	reply(ss, line);
 }
 
+/* A local failure in the middle of the session (memory, the spool):
+ * 421 to the client (RFC 5321 3.8), then the diagnostic and exit 111. */
+static void
+fail421(struct session *ss, const char *what)
+{
+	int e = errno;
+
+	ms_deadline_farewell(-1, NULL);
+	if (io_puts(&ss->io, "421 4.3.0 local error, closing connection\r\n") == 0)
+		(void)io_flush(&ss->io);
+	errno = e;
+	ms_fatalsys("%s", what);
+}
+
 static void
 bad(struct session *ss, const char *text)
 {
@@ -296,7 +310,7 @@ smtp_data(struct session *ss)
 		return;
 	}
 	if (build(ss) < 0)
-		ms_fatalsys("unable to build message");
+		fail421(ss, "unable to build message");
 	if (ss->out.len > s->maxsize) {
 		reply(ss, "552 5.3.4 message too big");
 		ms_info("%s: rejected from <%s>: larger than MS_MAXSIZE", s->remoteip, sender);
@@ -435,7 +449,7 @@ smtp_mail(struct session *ss, const struct smtp_cmd *c)
 		return;
 	}
 	if (s_client(ss) < 0)
-		ms_fatalsys("unable to record client");
+		fail421(ss, "unable to record client");
 	ss->inmail = 1;
 	reply(ss, "250 2.1.0 sender ok");
 }
@@ -490,7 +504,7 @@ smtp_rcpt(struct session *ss, const struct smtp_cmd *c)
 		if (errno == EBADMSG)
 			bad(ss, "553 5.1.3 bad recipient address");
 		else
-			ms_fatalsys("unable to record recipient");
+			fail421(ss, "unable to record recipient");
 		return;
 	}
 	reply(ss, "250 2.1.5 recipient ok");
@@ -525,6 +539,7 @@ smtp_starttls(struct session *ss)
 		ms_fatal(EX_PASS, "%s: TLS handshake failed: %s", ss->s->remoteip,
 		    io_tlserror(&ss->io));
 	ss->tls = 1;
+	ms_deadline_farewell(-1, NULL);	/* a plain line would break the TLS stream */
 	/* RFC 3207 4.2: forget everything said before. */
 	reset(ss);
 	ss->helo[0] = '\0';
@@ -613,6 +628,7 @@ session(struct session *ss)
 			break;
 		case SMTP_STARTTLS: smtp_starttls(ss); break;
 		case SMTP_QUIT:
+			ms_deadline_farewell(-1, NULL);
 			reply(ss, "221 2.0.0 bye");
 			flush(ss);
 			return;
@@ -623,6 +639,23 @@ session(struct session *ss)
 	}
 }
 
+/* A setting that cannot be used: 421 before any greeting (RFC 5321 3.8;
+ * nothing has been said on the connection yet, so a plain write), then
+ * the diagnostic and exit 111. */
+static void
+refuse(int sys, const char *what)
+{
+	static const char no[] = "421 4.3.5 mail system configuration error, try again later\r\n";
+	int e = errno;
+
+	(void)!write(1, no, sizeof no - 1);
+	if (sys) {
+		errno = e;
+		ms_fatalsys("%s", what);
+	}
+	ms_fatal(EX_TEMP, "%s", what);
+}
+
 static void
 settings(struct settings *s)
 {
@@ -631,14 +664,14 @@ settings(struct settings *s)
 
 	memset(s, 0, sizeof *s);
 	if (cfg_size("MS_MAXSIZE", MS_MAXSIZE_DEFAULT, &s->maxsize) < 0)
-		ms_fatal(EX_TEMP, "unable to parse MS_MAXSIZE");
+		refuse(0, "unable to parse MS_MAXSIZE");
 	if (cfg_uint("MS_MAXRCPT", 1000, &s->maxrcpt) < 0 ||
 	    cfg_uint("MS_MAXHOPS", 100, &s->maxhops) < 0 ||
 	    cfg_uint("MS_MAXERRORS", 20, &s->maxerrors) < 0 ||
 	    cfg_uint("MS_TIMEOUT", 300, &s->timeout) < 0 ||
 	    cfg_uint("MS_SESSION_TIMEOUT", 3600, &s->session) < 0 ||
 	    cfg_uint("MS_QUEUE_TIMEOUT", 600, &s->queuetime) < 0)
-		ms_fatal(EX_TEMP, "unable to parse a numeric setting "
+		refuse(0, "unable to parse a numeric setting "
 		    "(MS_MAXRCPT, MS_MAXHOPS, MS_MAXERRORS, MS_TIMEOUT, "
 		    "MS_SESSION_TIMEOUT, MS_QUEUE_TIMEOUT)");
 	if (s->maxerrors == 0)
@@ -660,9 +693,9 @@ settings(struct settings *s)
 	if (s->subscribers && stats_dir(s->statsdir, sizeof s->statsdir) < 0)
 		s->statsdir[0] = '\0';
 	if (cfg_uint("MS_TRUST_WINDOW", 86400, &s->window) < 0)
-		ms_fatal(EX_TEMP, "unable to parse MS_TRUST_WINDOW");
+		refuse(0, "unable to parse MS_TRUST_WINDOW");
 	if (s->trust && (!env_addr_ok(s->trust, strlen(s->trust)) || strchr(s->trust, ' ')))
-		ms_fatal(EX_TEMP, "MS_TRUST is not a single word");
+		refuse(0, "MS_TRUST is not a single word");
 	s->tlscert = cfg_str("MS_TLSCERT", NULL);
 	s->tlskey = cfg_str("MS_TLSKEY", s->tlscert);
 	if (s->tlscert && (access(s->tlscert, R_OK) < 0 || access(s->tlskey, R_OK) < 0)) {
@@ -670,15 +703,15 @@ settings(struct settings *s)
 		s->tlscert = NULL;
 	}
 	if ((q = cfg_str("MS_QUEUE", NULL)) != NULL && (s->queue = strdup(q)) == NULL)
-		ms_fatalsys("unable to copy MS_QUEUE");
+		refuse(1, "unable to copy MS_QUEUE");
 	if ((q = cfg_str("MS_QUEUE_ALT", NULL)) != NULL && (s->queuealt = strdup(q)) == NULL)
-		ms_fatalsys("unable to copy MS_QUEUE_ALT");
+		refuse(1, "unable to copy MS_QUEUE_ALT");
 	if (s->queue && chain_parse(&s->chain, s->queue) < 0)
 		s->badconf = "MS_QUEUE";
 	if (s->queuealt && chain_parse(&s->altchain, s->queuealt) < 0)
 		s->badconf = "MS_QUEUE_ALT";
 	if (cfg_spooldir(s->spooldir, sizeof s->spooldir, "in") < 0)
-		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
+		refuse(0, "MS_SPOOL is too long");
 }
 
 int
@@ -695,9 +728,13 @@ main(int argc, char **argv)
 	settings(&s);
 	memset(&ss, 0, sizeof ss);
 	ss.s = &s;
+	/* Encrypted by whoever handed us the connection (an s6-tlsd-style
+	 * proxy, ms-forwardreq under TLS): no STARTTLS, ESMTPS in Received. */
+	ss.tls = cfg_str("SSL_PROTOCOL", "")[0] != '\0';
 	env_init(&ss.env);
 	io_init(&ss.io, 0, 1, s.timeout);
 	ms_deadline(s.session, "SMTP session (MS_SESSION_TIMEOUT)");
+	ms_deadline_farewell(1, "421 4.4.2 session time limit reached, closing connection\r\n");
 	session(&ss);
 	return EX_PASS;
 }

@@ -126,6 +126,9 @@ ms_errcode(int err)
 
 static unsigned deadline_secs;
 static const char *deadline_what;
+static char deadline_bye[256];
+static size_t deadline_byelen;
+static int deadline_fd = -1;
 
 static void
 on_alarm(int sig)
@@ -140,7 +143,21 @@ on_alarm(int sig)
 	    PROG, deadline_secs, deadline_what ? deadline_what : "deadline");
 	if (r > 0)
 		(void)!write(2, line, (size_t)r < sizeof line ? (size_t)r : sizeof line - 1);
+	if (deadline_fd >= 0)
+		(void)!write(deadline_fd, deadline_bye, deadline_byelen);
 	_exit(EX_TEMP);
+}
+
+void
+ms_deadline_farewell(int fd, const char *line)
+{
+	deadline_fd = -1;	/* never half a line from the handler */
+	if (fd < 0 || line == NULL)
+		return;
+	deadline_byelen = strlcpy(deadline_bye, line, sizeof deadline_bye);
+	if (deadline_byelen >= sizeof deadline_bye)
+		deadline_byelen = sizeof deadline_bye - 1;
+	deadline_fd = fd;
 }
 
 void

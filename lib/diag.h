@@ -48,6 +48,13 @@ int ms_errcode(int err);
  * disarms.  WHAT must stay valid (a string literal). */
 void ms_deadline(unsigned secs, const char *what);
 
+/* The line (with its CRLF) written to fd, once, when the deadline passes,
+ * before the process exits: a server's last word to its client ("421
+ * ..." for SMTP).  fd -1 forgets it, as a server must once the
+ * connection is under TLS in this process or has been closed.  The
+ * line is copied (at most 255 bytes). */
+void ms_deadline_farewell(int fd, const char *line);
+
 /* Copy at most n bytes of untrusted data into dst (size dstsz) as printable
  * ASCII: other bytes become '?'; truncation is marked with "...".  For log
  * lines and SMTP replies, never for message data. */

@@ -755,7 +755,7 @@ EOF
 	spool_none
 }
 
-@test "MS_SESSION_TIMEOUT ends a session that keeps talking" {
+@test "MS_SESSION_TIMEOUT ends a session that keeps talking, with 421 4.4.2" {
 	smtpd MS_SESSION_TIMEOUT=2
 	run -0 smtp_py <<'EOF'
 c = Client()
@@ -763,12 +763,43 @@ c.quiet()
 t = time.time()
 try:
     while time.time() - t < 15:
+        c.send("NOOP\r\n")
+        r = c.reply()
+        if not r.startswith(b"250 "):
+            show(r)
+            break
+        time.sleep(0.2)
+    c.eof()
+except (EOFError, OSError):
+    print("closed without a reply")
+EOF
+	assert_output - <<'EOF'
+421 4.4.2 session time limit reached, closing connection
+<EOF>
+EOF
+	grep -q 'timed out after 2 seconds: SMTP session' "$D/server.log"
+}
+
+@test "MS_SESSION_TIMEOUT under STARTTLS: the session ends, no plain text inside the TLS stream" {
+	smtpd MS_SESSION_TIMEOUT=2 MS_TLSCERT="$CERT" MS_TLSKEY="$KEY"
+	run -0 smtp_py <<'EOF'
+c = Client()
+c.quiet()
+c.quiet("EHLO tls.example\r\n")
+c.quiet("STARTTLS\r\n")
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+c.s = ctx.wrap_socket(c.s)
+t = time.time()
+try:
+    while time.time() - t < 15:
         c.quiet("NOOP\r\n")
         time.sleep(0.2)
-except (EOFError, OSError):
-    print("closed")
+except (EOFError, OSError) as e:
+    print("closed", "ssl" if isinstance(e, ssl.SSLError) and "WRONG_VERSION" in str(e) else "")
 EOF
-	assert_output 'closed'
+	assert_output 'closed '
 	grep -q 'timed out after 2 seconds: SMTP session' "$D/server.log"
 }
 
@@ -928,6 +959,32 @@ EOF
 	    'X-Mailscan-Client: 127.0.0.1 client.example' 'X-Stage: seen by stage1' >"$D/want"
 	cmp "$D/block" "$D/want"
 	{ cat "$D/m.eml"; echo; } | cmp - "$D/message"
+}
+
+@test "a numeric setting that cannot be parsed: 421 4.3.5 as the greeting, nothing taken" {
+	for v in MS_MAXSIZE=lots MS_TIMEOUT=-1 MS_MAXRCPT=9x MS_TRUST_WINDOW=day; do
+		smtpd "$v"
+		run -0 smtp_py <<<'c = Client(); c.eof()'
+		assert_output - <<'EOF'
+421 4.3.5 mail system configuration error, try again later
+<EOF>
+EOF
+		stop_servers
+	done
+	[ "$(grep -c 'fatal: unable to parse' "$D/server.log")" -eq 4 ]
+	spool_none
+}
+
+@test "SSL_PROTOCOL from a TLS proxy: no STARTTLS offered, Received says ESMTPS" {
+	smtpd MS_TLSCERT="$CERT" MS_TLSKEY="$KEY" SSL_PROTOCOL=TLSv1.3
+	msg "$D/m.eml"
+	run -0 swaks --server "127.0.0.1:$PORT" --ehlo proxied.example \
+	    --from alice@example.org --to bob@example.net --data "@$D/m.eml"
+	refute_line '<-  250-STARTTLS'
+	assert_line '<-  250 2.0.0 ok: queued'
+	spool_one
+	split_spool "$F"
+	check_received proxied.example ESMTPS bob@example.net
 }
 
 @test "a malformed MS_QUEUE or MS_QUEUE_ALT: 421 4.3.5 as the greeting, no mail taken" {
