@@ -106,7 +106,7 @@ DEB_PKGS = gcc make pkg-config libclamav-dev libyara-dev libbsd-dev libtls-dev \
 	clamsmtp dovecot-pop3d dovecot-imapd c-icap vsftpd openssl python3 clang \
 	libclang-rt-14-dev libnet-ssleay-perl libio-socket-ssl-perl dnsmasq-base \
 	libpython3.11-testsuite sharutils clamdscan valgrind zip \
-	zlib1g-dev python3-html5lib python3-olefile qpdf
+	zlib1g-dev python3-html5lib python3-olefile qpdf iproute2
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

@@ -922,6 +922,39 @@ EOF
 	run -100 odmrreq MS_ODMR_TLS=no MS_ODMR_TLS_PIN="$(pin good)"
 }
 
+@test "forwardreq -m odmr: MS_ODMR_TLS unset, a server off loopback without STARTTLS is refused; on loopback it is tried" {
+	# A network namespace of its own, whose lo also holds 192.0.2.77: an
+	# address that is not loopback, on a host that may have none.
+	hold "$T/m1.eml" u@dyn.example
+	cat >"$T/netns.sh" <<'EOF'
+set -u
+ip link set lo up && ip addr add 192.0.2.77/32 dev lo || exit 3
+env MS_SPOOL="$SCAN" MS_HOSTNAME=scan.test tcpserver -1 -q -R -H -l localhost \
+    0.0.0.0 0 ms-forwardd -m odmr >"$T/netns.port" 2>>"$T/server.log" 3>&- &
+server=$!
+i=0
+until grep -q '^[0-9]' "$T/netns.port" 2>/dev/null; do
+	i=$((i + 1)); [ "$i" -lt 100 ] || exit 4; sleep 0.1
+done
+port=$(cat "$T/netns.port")
+rc=0
+env MS_SPOOL="$GW" MS_HOSTNAME=gw.test ms-forwardreq -m odmr dyn.example "192.0.2.77:$port" || rc=$?
+echo "exit $rc"
+rc=0
+env MS_SPOOL="$GW" MS_HOSTNAME=gw.test ms-forwardreq -m odmr dyn.example "127.0.0.1:$port" || rc=$?
+echo "exit $rc"
+kill "$server"
+EOF
+	export T SCAN GW
+	run -0 unshare --net sh "$T/netns.sh"
+	assert_line --index 0 "ms-forwardreq: warn: 192.0.2.77: the server offers no STARTTLS: the key is not sent in the clear (MS_ODMR_TLS unset: require)"
+	assert_line --index 1 "exit 111"
+	assert_line --index 2 "ms-forwardreq: info: 127.0.0.1: ATRN dyn.example accepted: receiving"
+	assert_line --index 4 "exit 0"
+	[ "$(count_files "$HOLD")" -eq 0 ]
+	[ "$(grep -c 'ODMR: authenticated as dyn.example' "$T/server.log")" -eq 1 ]
+}
+
 @test "forwardreq -m odmr: a certificate for another name or from an unknown CA is refused; a pin or insecure-noverify takes it" {
 	odmrd_tls wrong
 	run -111 odmrreq MS_TLS_CAFILE="$C/ca.pem"
