@@ -511,6 +511,7 @@ odmr(struct fwdd *f)
 				continue;
 			}
 			say(f, "220 2.0.0 ready to start TLS");
+			ms_deadline_farewell(-1, NULL);	/* no plain text from here */
 			/* What the client pipelined after STARTTLS came in the
 			 * clear: it is dropped, never taken as said under TLS
 			 * (CVE-2011-0411); io_starttls_server discards it. */
@@ -649,6 +650,8 @@ main(int argc, char **argv)
 		/* the commands and the TLS handshake, up to ATRN */
 		ms_deadline(f.timeout * 10 > f.timeout ? f.timeout * 10 : f.timeout,
 		    "ODMR session before ATRN");
+		ms_deadline_farewell(1, "421 4.4.2 session time limit reached, "
+		    "closing connection\r\n");
 		f.tlscert = cfg_str("MS_TLSCERT", NULL);
 		f.tlskey = cfg_str("MS_TLSKEY", f.tlscert);
 		return odmr(&f);

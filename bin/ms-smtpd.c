@@ -533,13 +533,14 @@ smtp_starttls(struct session *ss)
 	}
 	reply(ss, "220 2.0.0 ready to start TLS");
 	flush(ss);
+	/* From here a plain line would break the handshake or the session. */
+	ms_deadline_farewell(-1, NULL);
 	/* Whatever the client pipelined after STARTTLS came in the clear:
 	 * it must not be taken as said under TLS (CVE-2011-0411). */
 	if (io_starttls_server(&ss->io, ss->tlsctx) < 0)
 		ms_fatal(EX_PASS, "%s: TLS handshake failed: %s", ss->s->remoteip,
 		    io_tlserror(&ss->io));
 	ss->tls = 1;
-	ms_deadline_farewell(-1, NULL);	/* a plain line would break the TLS stream */
 	/* RFC 3207 4.2: forget everything said before. */
 	reset(ss);
 	ss->helo[0] = '\0';

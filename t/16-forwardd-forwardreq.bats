@@ -846,6 +846,29 @@ EOF
 	[ "$(count_files "$HOLD")" -eq 1 ]
 }
 
+@test "ODMR server: a client that keeps talking before ATRN for ten times MS_TIMEOUT gets 421 4.4.2" {
+	odmrd MS_TIMEOUT=1
+	run -0 fw_py <<EOF
+c = Odmr($OPORT)
+c.hear()
+t = time.time()
+while time.time() - t < 30:
+    c.s.sendall(b"NOOP\r\n")
+    l = c.f.readline()
+    if not l.startswith(b"250 "):
+        print(l.decode().rstrip("\r\n"), round(time.time() - t) in range(9, 13))
+        break
+    time.sleep(0.3)
+print(repr(c.f.read()))
+EOF
+	assert_output - <<'EOF'
+220 scan.test ODMR service ready
+421 4.4.2 session time limit reached, closing connection True
+b''
+EOF
+	logged "ms-forwardd: fatal: timed out after 10 seconds: ODMR session before ATRN"
+}
+
 @test "ODMR server: plaintext after STARTTLS in a later packet fails the handshake; a silent client times out" {
 	odmrd_tls good MS_TIMEOUT=1
 	run -0 fw_py <<EOF
