@@ -2,10 +2,11 @@
  *
  * Every leaf of the MIME walk is looked at:
  *   - a document (by its bytes, not its name): OOXML, OLE2, RTF, PDF.
- *     lib/doc.h takes out VBA projects, embedded objects and PDF actions;
- *     the part is re-encoded as it came and what was taken out is kept in
- *     the quarantine maildir (MS_MACROS: strip, remove, quarantine,
- *     reject, tag);
+ *     lib/doc.h takes out VBA projects, remote templates, embedded
+ *     objects and PDF actions, within the limits MS_DOC_*; the part is
+ *     re-encoded as it came and what was taken out is kept in the
+ *     quarantine maildir (MS_MACROS: strip, remove, quarantine, reject,
+ *     tag);
  *   - HTML: text/html, XHTML, SVG, and text parts or attachments whose
  *     bytes a browser would render as HTML.  lib/html.h edits byte ranges
  *     of the decoded part; each removal leaves MS_ACTIVE_NOTE (MS_ACTION:
@@ -48,6 +49,7 @@ enum { M_STRIP, M_REMOVE, M_QUARANTINE, M_REJECT, M_TAG };
 
 struct act {
 	struct scan_settings s;
+	struct doc_limits dlim;	/* MS_DOC_ENTRIES, _PARTMAX, _TOTALMAX, _RATIO, _DEPTH */
 	int macros;		/* MS_MACROS */
 	unsigned hopts;		/* MS_ACTIVE_FORMS */
 	char note[256];		/* MS_ACTIVE_NOTE */
@@ -211,6 +213,7 @@ is_html(const struct mime_part *p)
 static int
 leaf_doc(struct walk *w, const struct mime_part *p)
 {
+	const struct doc_limits *lim = &w->a->dlim;
 	struct buf out = BUF_INIT, repl = BUF_INIT;
 	char why[200] = "", name[64];
 	const char *kind;
@@ -218,16 +221,20 @@ leaf_doc(struct walk *w, const struct mime_part *p)
 
 	if (doc_is_zip(p->data, p->datalen)) {
 		kind = "vba-macro";
-		rc = ooxml_strip(p->data, p->datalen, &out, why, sizeof why, keep, w);
+		rc = ooxml_strip(p->data, p->datalen, lim, &out, NULL, why, sizeof why,
+		    keep, w);
 	} else if (doc_is_ole(p->data, p->datalen)) {
 		kind = "ole-macro";
-		rc = ole_strip(p->data, p->datalen, &out, why, sizeof why, keep, w);
+		rc = ole_strip(p->data, p->datalen, lim, &out, NULL, why, sizeof why,
+		    keep, w);
 	} else if (doc_is_rtf(p->data, p->datalen)) {
 		kind = "rtf-object";
-		rc = rtf_strip(p->data, p->datalen, w->a->note, &out, why, sizeof why, keep, w);
+		rc = rtf_strip(p->data, p->datalen, lim, w->a->note, &out, NULL, why,
+		    sizeof why, keep, w);
 	} else if (doc_is_pdf(p->data, p->datalen)) {
 		kind = "pdf-action";
-		rc = pdf_strip(p->data, p->datalen, &out, why, sizeof why, keep, w);
+		rc = pdf_strip(p->data, p->datalen, lim, &out, NULL, why, sizeof why,
+		    keep, w);
 	} else
 		return -1;	/* not a document */
 	if (rc < 0) {
@@ -590,6 +597,37 @@ out:
 	return code;
 }
 
+/* MS_DOC_*: the limits of the document readers, each at least 1, the
+ * depth at most DOC_DEPTH_MAX.  -1 with *bad naming the variable. */
+static int
+doc_limits_load(struct doc_limits *l, const char **bad)
+{
+	static const struct doc_limits dflt = DOC_LIMITS_DEFAULT;
+	unsigned u;
+
+	*l = dflt;
+	*bad = "MS_DOC_ENTRIES";
+	if (cfg_uint(*bad, (unsigned)l->entries, &u) < 0 || u == 0)
+		return -1;
+	l->entries = u;
+	*bad = "MS_DOC_PARTMAX";
+	if (cfg_size(*bad, l->part, &l->part) < 0 || l->part == 0)
+		return -1;
+	*bad = "MS_DOC_TOTALMAX";
+	if (cfg_size(*bad, l->total, &l->total) < 0 || l->total == 0)
+		return -1;
+	*bad = "MS_DOC_RATIO";
+	if (cfg_uint(*bad, (unsigned)l->ratio, &u) < 0 || u == 0)
+		return -1;
+	l->ratio = u;
+	*bad = "MS_DOC_DEPTH";
+	if (cfg_uint(*bad, (unsigned)l->depth, &u) < 0 || u == 0 || u > DOC_DEPTH_MAX)
+		return -1;
+	l->depth = u;
+	*bad = NULL;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -607,7 +645,7 @@ main(int argc, char **argv)
 	if (geteuid() == 0)
 		ms_fatal(EX_TEMP, "refusing to run as root: run me under my own uid "
 		    "(e.g. setpriv --reuid=mailscan ...)");
-	if (scan_settings_load(&a.s, &bad) < 0)
+	if (scan_settings_load(&a.s, &bad) < 0 || doc_limits_load(&a.dlim, &bad) < 0)
 		ms_fatal(EX_TEMP, "unable to parse %s", bad);
 	if (cfg_str("MS_ACTION", "")[0] == '\0')
 		a.s.action = ACT_CLEAN;	/* this engine disarms by default */

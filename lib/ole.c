@@ -45,8 +45,6 @@
 #define HDRLEN		512
 #define NDIFHDR		109
 #define DIRLEN		128
-#define MAXDIR		100000	/* directory entries */
-#define READFACTOR	4	/* stream bytes read, in file sizes */
 #define MAXREGSECT	0xfffffffaU
 #define ENDOFCHAIN	0xfffffffeU
 #define NOSTREAM	0xffffffffU
@@ -65,6 +63,9 @@ struct ole {
 	uint32_t nent;		/* directory entries */
 	uint32_t *parent;	/* per entry: its storage, NOSTREAM if unreached */
 	size_t budget;		/* stream bytes that may still be read */
+	size_t maxdir;		/* directory entries (lim.entries) */
+	size_t total;		/* stream bytes read in all (lim.total) */
+	unsigned found;		/* DOC_* */
 	char *why;
 	size_t whylen;
 };
@@ -201,9 +202,12 @@ dirchain(struct ole *o)
 			free(seen);
 			return fail(o, EBADMSG, "directory chain loops");
 		}
-		if ((uint64_t)(n + 1) * per > MAXDIR) {
+		if ((uint64_t)(n + 1) * per > o->maxdir) {
+			char msg[80];
+
 			free(seen);
-			return fail(o, ENOTSUP, "more than 100000 directory entries");
+			snprintf(msg, sizeof msg, "more than %zu directory entries", o->maxdir);
+			return fail(o, ENOTSUP, msg);
 		}
 		seen[s] = 1;
 		o->dirsec[n++] = s;
@@ -501,8 +505,8 @@ readstream(struct ole *o, uint32_t e, const char *what, unsigned char **b,
 	if (r == -2)
 		return -1;
 	if (r == -3) {
-		snprintf(msg, sizeof msg, "%s: streams read larger than %u times the file",
-		    what, READFACTOR);
+		snprintf(msg, sizeof msg, "%s: more than %zu bytes read from the streams",
+		    what, o->total);
 		return fail(o, ENOTSUP, msg);
 	}
 	snprintf(msg, sizeof msg, "%s chain broken", what);
@@ -524,6 +528,7 @@ ppt(struct ole *o, uint32_t e, uint32_t vba)
 		if (o->why != NULL && o->whylen > 0)
 			snprintf(o->why, o->whylen,
 			    "PowerPoint document with a VBA entry %s", name);
+		o->found |= DOC_VBA;
 		return 2;
 	}
 	if (readstream(o, e, "PowerPoint Document", &b, &size) < 0)
@@ -533,6 +538,8 @@ ppt(struct ole *o, uint32_t e, uint32_t vba)
 	if (r && o->why != NULL && o->whylen > 0)
 		snprintf(o->why, o->whylen, "PowerPoint document with a VBA "
 		    "project (VBAInfo record, compressed in the stream)");
+	if (r)
+		o->found |= DOC_VBA;
 	return r ? 2 : 0;
 }
 
@@ -554,6 +561,8 @@ struct xlm {
 	size_t nsheet;		/* macro or module sheets by BoundSheet8 */
 	size_t nbof;		/* macro or module substreams by BOF */
 	char autoname[40];	/* the first Auto_* name */
+	unsigned found;		/* DOC_XLM for macro sheets and names,
+				 * DOC_VBA for module sheets */
 };
 
 /* A BIFF string of cch characters at s (at most len bytes): 8-bit
@@ -634,17 +643,23 @@ biff_lbl(struct xlm *x, const unsigned char *d, size_t len, int biff5)
 		}
 }
 
-/* Is there a BOF record of a macro or module substream at byte at? */
-static int
+/* The finding of a substream of type dt (its BOF's): DOC_XLM for a macro
+ * sheet, DOC_VBA for a module sheet, else 0. */
+static unsigned
+bof_found(unsigned dt)
+{
+	return dt == BOF_MACRO ? DOC_XLM : dt == BOF_MODULE ? DOC_VBA : 0;
+}
+
+/* Is there a BOF record of a macro or module substream at byte at?  Its
+ * finding (bof_found()), or 0. */
+static unsigned
 biff_bofat(const unsigned char *b, size_t len, size_t at)
 {
-	unsigned dt;
-
 	if (at > len || len - at < 8 || le16(b + at) != BIFF_BOF ||
 	    le16(b + at + 2) < 4)
 		return 0;
-	dt = le16(b + at + 6);
-	return dt == BOF_MACRO || dt == BOF_MODULE;
+	return bof_found(le16(b + at + 6));
 }
 
 /* A BoundSheet8 record d (len bytes), of a workbook encrypted or not:
@@ -658,31 +673,35 @@ biff_sheet(struct xlm *x, const unsigned char *b, size_t blen,
 	    "very hidden", "hidden state 3" };
 	char name[40] = "?";
 	size_t at = biff5 ? 7 : 8;
-	unsigned dt;
+	unsigned dt, f;
 
 	if (len < 4)
 		return;
 	/* lbPlyPos is never encrypted; the rest is. */
 	if (enc || len < 6) {
-		if (biff_bofat(b, blen, le32(d))) {
+		if ((f = biff_bofat(b, blen, le32(d))) != 0) {
 			x->nsheet++;
+			x->found |= f;
 			if (x->first[0] == '\0')
-				snprintf(x->first, sizeof x->first,
-				    "Excel 4 macro sheet in an encrypted workbook");
+				snprintf(x->first, sizeof x->first, "%s sheet in an "
+				    "encrypted workbook", f == DOC_VBA ?
+				    "Excel 5 VBA module" : "Excel 4 macro");
 		}
 		return;
 	}
 	dt = d[5];
-	if (dt != 1 && dt != 6 && !biff_bofat(b, blen, le32(d)))
+	f = dt == 1 ? DOC_XLM : dt == 6 ? DOC_VBA : biff_bofat(b, blen, le32(d));
+	if (f == 0)
 		return;
 	x->nsheet++;
+	x->found |= f;
 	if (x->first[0] != '\0')
 		return;
 	if (len > at)
 		biffname(d + at, len - at, d[6], !biff5 && (d[7] & 1), name,
 		    sizeof name);
 	snprintf(x->first, sizeof x->first, "%s sheet %s, %s",
-	    dt == 6 ? "Excel 5 VBA module" : "Excel 4 macro", name,
+	    f == DOC_VBA ? "Excel 5 VBA module" : "Excel 4 macro", name,
 	    state[d[4] & 3]);
 }
 
@@ -727,9 +746,9 @@ workbook(struct ole *o, uint32_t e)
 			biff_sheet(&x, b, len, d, rlen, biff5, enc);
 			break;
 		case BIFF_BOF:
-			if (rlen >= 4 && (le16(d + 2) == BOF_MACRO ||
-			    le16(d + 2) == BOF_MODULE)) {
+			if (rlen >= 4 && bof_found(le16(d + 2)) != 0) {
 				x.nbof++;
+				x.found |= bof_found(le16(d + 2));
 				if (x.first[0] == '\0')
 					snprintf(x.first, sizeof x.first,
 					    "Excel %s sheet at byte %zu of %s",
@@ -744,6 +763,8 @@ workbook(struct ole *o, uint32_t e)
 		}
 	}
 	free(b);
+	if (x.autoname[0] != '\0')
+		x.found |= DOC_XLM;
 	if (x.first[0] == '\0' && x.autoname[0] != '\0') {
 		snprintf(x.first, sizeof x.first, "Excel 4 macro name %s", x.autoname);
 		x.autoname[0] = '\0';
@@ -757,6 +778,7 @@ workbook(struct ole *o, uint32_t e)
 			snprintf(more, sizeof more, " (name %s)", x.autoname);
 		if (o->why != NULL && o->whylen > 0)
 			snprintf(o->why, o->whylen, "%s%s", x.first, more);
+		o->found |= x.found;
 		return 2;
 	}
 	if (trunc) {
@@ -866,6 +888,8 @@ strip(struct ole *o, struct buf *out, doc_removed_fn removed, void *arg)
 			if (nvba++ == 0)
 				first = e;
 		}
+	if (nvba > 0)
+		o->found |= DOC_VBA;
 	/* 2 over -1 over 1: a part that cannot be read is not called
 	 * cleaned, one that is removed whole need not be read. */
 	for (e = 1; e < o->nent; e++) {
@@ -961,17 +985,23 @@ doc_is_ole(const char *p, size_t n)
 }
 
 int
-ole_strip(const char *p, size_t n, struct buf *out, char *why,
-    size_t whylen, doc_removed_fn removed, void *arg)
+ole_strip(const char *p, size_t n, const struct doc_limits *lim,
+    struct buf *out, unsigned *found, char *why, size_t whylen,
+    doc_removed_fn removed, void *arg)
 {
-	/* Stream reads (PowerPoint, Excel) are bounded by the file's size. */
 	struct ole o = { .p = (const unsigned char *)p, .n = n, .why = why,
-	    .whylen = whylen,
-	    .budget = n < SIZE_MAX / READFACTOR ? READFACTOR * n : n };
+	    .whylen = whylen };
+	struct doc_limits l;
 	int r;
 
+	if (found)
+		*found = 0;
 	if (!doc_is_ole(p, n))
 		return 0;
+	doc_limits_get(lim, &l);
+	o.maxdir = l.entries;
+	/* Stream reads (PowerPoint, Excel) are bounded in all. */
+	o.budget = o.total = l.total;
 	if (n < HDRLEN) {
 		fail(&o, EBADMSG, "truncated header");
 		return -1;
@@ -985,6 +1015,8 @@ ole_strip(const char *p, size_t n, struct buf *out, char *why,
 		r = walk(&o);
 	if (r == 0)
 		r = strip(&o, out, removed, arg);
+	if (found && (r == 1 || r == 2))
+		*found = o.found;
 	free(o.fatsec);
 	free(o.dirsec);
 	free(o.parent);

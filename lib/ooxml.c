@@ -22,11 +22,7 @@
 #include "diag.h"
 #include "doc.h"
 
-#define ENTMAX   65535		/* central directory entries */
-#define PARTMAX  (16u << 20)	/* one inflated part */
-#define TOTALMAX (32u << 20)	/* all inflated parts together */
-#define RATIO    200		/* inflated / compressed, above 64 KiB */
-#define DEPTHMAX 256		/* XML element nesting */
+#define RATIOFLOOR 65536	/* smaller parts are not held to lim.ratio */
 #define EOCDLEN  22
 #define CDLEN    46
 #define LHLEN    30
@@ -79,6 +75,7 @@ struct ent {
 struct ctx {
 	const char *p;
 	size_t n;
+	struct doc_limits lim;
 	char *why;
 	size_t whylen;
 	struct ent *e;
@@ -92,6 +89,7 @@ struct ctx {
 	struct buf val;			/* X_SRC: an attribute value, decoded */
 	struct piece *pc;		/* elements taken out, for removed() */
 	size_t npc, pccap;
+	unsigned found;			/* DOC_* */
 };
 
 struct ext {
@@ -391,8 +389,8 @@ central(struct ctx *c)
 		return fail(c, EBADMSG, "the central directory is not where the end record says");
 	c->eocd = at;
 	c->cdoff = cdoff;
-	if (nent > ENTMAX)
-		return fail(c, EBADMSG, "too many entries");
+	if (nent > c->lim.entries)
+		return fail(c, EBADMSG, "more entries than the entries limit");
 	if (nent > cdsize / CDLEN)
 		return fail(c, EBADMSG, "more entries than the central directory holds");
 	if ((c->e = calloc(nent ? nent : 1, sizeof *c->e)) == NULL ||
@@ -538,7 +536,7 @@ locals(struct ctx *c)
 }
 
 /* The inflated bytes of entry e into b (emptied first).  A part read
- * again (for its edit) is not counted twice against TOTALMAX. */
+ * again (for its edit) is not counted twice against lim.total. */
 static int
 inflate_ent(struct ctx *c, struct ent *e, struct buf *b, int again)
 {
@@ -547,10 +545,12 @@ inflate_ent(struct ctx *c, struct ent *e, struct buf *b, int again)
 	int zr;
 
 	b->len = 0;
-	if (e->usize > PARTMAX || (!again && e->usize > TOTALMAX - c->inflated))
-		return fail(c, EBADMSG, "a part too big to read");
-	if (e->usize > 65536 && e->usize / RATIO > e->csize)
-		return fail(c, EBADMSG, "a part that inflates too much");
+	if (e->usize > c->lim.part)
+		return fail(c, EBADMSG, "a part that inflates past the part limit");
+	if (!again && (c->inflated > c->lim.total || e->usize > c->lim.total - c->inflated))
+		return fail(c, EBADMSG, "parts that inflate past the total limit");
+	if (e->usize > RATIOFLOOR && e->usize / c->lim.ratio > e->csize)
+		return fail(c, EBADMSG, "a part that inflates past the ratio limit");
 	if (e->method == 0) {
 		if (e->csize != e->usize)
 			return fail(c, EBADMSG, "a stored entry with two sizes");
@@ -1078,7 +1078,7 @@ xmlscan(struct ctx *c, struct ent *e, int mode, const char *x, size_t n)
 		return fail(c, ENOTSUP, "an XML part in UTF-16");
 	if (memchr(x, '\0', n))
 		return fail(c, EBADMSG, "a NUL byte in an XML part");
-	if ((st = calloc(DEPTHMAX, sizeof *st)) == NULL)
+	if ((st = calloc(c->lim.depth ? c->lim.depth : 1, sizeof *st)) == NULL)
 		return fail(c, ENOMEM, NULL);
 	while (i < n) {
 		size_t s, qs, ql, j;
@@ -1239,9 +1239,9 @@ next:
 		i = j;
 		if (empty)
 			continue;
-		if (depth == DEPTHMAX) {
+		if (depth == c->lim.depth) {
 			free(st);
-			return fail(c, EBADMSG, "XML nested too deep");
+			return fail(c, EBADMSG, "XML nested deeper than the depth limit");
 		}
 		st[depth].off = qs;
 		st[depth].len = ql;
@@ -1624,6 +1624,32 @@ out:
 	return rc;
 }
 
+/* The DOC_* bits of what was found: VBA parts, macro sheets and ActiveX
+ * controls, and the remote relationships of the .rels parts kept. */
+static unsigned
+found_bits(const struct ctx *c)
+{
+	unsigned f = 0;
+	size_t i, j;
+
+	for (i = 0; i < c->ne; i++) {
+		const struct ent *e = &c->e[i];
+
+		if (e->vba == 1)
+			f |= DOC_VBA;
+		if (e->bad == B_XLM)
+			f |= DOC_XLM;
+		else if (e->bad == B_ACTIVEX)
+			f |= DOC_ACTIVEX;
+		if (!e->rels || e->vba)
+			continue;
+		for (j = 0; j < e->nel; j++)
+			if (e->el[j].kind == E_REL && e->el[j].remote)
+				f |= DOC_TEMPLATE << (e->el[j].fetch - 1);
+	}
+	return f;
+}
+
 /* Append "; " and the finding to w. */
 static int
 finding(struct buf *w, const char *what, const char *s, size_t n, const char *in,
@@ -1726,6 +1752,7 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 				snprintf(c->why, c->whylen, "%s %s and %zu more such parts",
 				    badwhat[e->bad], shown, nbad - 1);
 		}
+		c->found = found_bits(c);
 		rc = 2;
 		goto out;
 	}
@@ -1885,6 +1912,7 @@ strip(struct ctx *c, struct buf *out, doc_removed_fn removed, void *arg)
 		ms_sanitize(c->why, c->whylen, v.p ? v.p : "", v.len);
 		buf_free(&v);
 	}
+	c->found = found_bits(c);
 	rc = 1;
 out:
 	free(drop);
@@ -1901,13 +1929,16 @@ doc_is_zip(const char *p, size_t n)
 }
 
 int
-ooxml_strip(const char *p, size_t n, struct buf *out, char *why,
-    size_t whylen, doc_removed_fn removed, void *arg)
+ooxml_strip(const char *p, size_t n, const struct doc_limits *lim,
+    struct buf *out, unsigned *found, char *why, size_t whylen,
+    doc_removed_fn removed, void *arg)
 {
 	struct ctx c;
 	size_t start = out->len, i;
 	int rc, saved;
 
+	if (found)
+		*found = 0;
 	if (why && whylen)
 		why[0] = '\0';
 	if (!doc_is_zip(p, n))
@@ -1915,10 +1946,13 @@ ooxml_strip(const char *p, size_t n, struct buf *out, char *why,
 	memset(&c, 0, sizeof c);
 	c.p = p;
 	c.n = n;
+	doc_limits_get(lim, &c.lim);
 	c.why = why;
 	c.whylen = whylen;
 	rc = strip(&c, out, removed, arg);
 	saved = errno;
+	if (found && (rc == 1 || rc == 2))
+		*found = c.found;
 	if (rc != 1) {
 		out->len = start;
 		if (rc == 0 && why && whylen)

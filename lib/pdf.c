@@ -29,11 +29,11 @@
  *    an indirect /Filter, a /Predictor, corrupt data, a cap reached): 2,
  *    since what is inside is unknown.  Other streams that we cannot decode
  *    (images, fonts) are passed over.
- * Caps: one stream inflates to at most PDF_STREAMMAX bytes and to at
- * most PDF_RATIO times its compressed size (below PDF_RATIOFLOOR no ratio
- * applies); all streams together to at most PDF_TOTALX times the input
- * (at least PDF_TOTALMIN).  An inflation that reaches a cap is searched
- * as far as it got.
+ * Caps (struct doc_limits): one stream inflates to at most lim.part
+ * bytes and to at most lim.ratio times its compressed size (below
+ * PDF_RATIOFLOOR no ratio applies); all streams together to at most
+ * lim.total.  An inflation that reaches a cap is searched as far as it
+ * got.
  */
 #include <errno.h>
 #include <limits.h>
@@ -47,11 +47,7 @@
 #include "doc.h"
 #include "grow.h"
 
-#define PDF_STREAMMAX	(32u << 20)
-#define PDF_RATIO	200
-#define PDF_RATIOFLOOR	(1u << 20)
-#define PDF_TOTALX	10
-#define PDF_TOTALMIN	(4u << 20)
+#define PDF_RATIOFLOOR	((size_t)1 << 20)
 #define PDF_NAMEMAX	64	/* decoded bytes compared; longer names are not ours */
 
 static const char *const active[] = {
@@ -83,7 +79,8 @@ struct ctx {
 	int order[NACTIVE];	/* in the order first found */
 	int norder;
 	struct buf dec;		/* scratch: one inflated stream */
-	size_t inflated, totalmax;
+	struct doc_limits lim;
+	size_t inflated;
 	int two;		/* found what cannot be edited in place */
 	char twowhy[128];
 };
@@ -396,15 +393,15 @@ inflatebody(struct ctx *c, const char *q, size_t len)
 	size_t cap, room;
 	int zr = Z_OK, raw;
 
-	cap = PDF_STREAMMAX;
-	if (len < cap / PDF_RATIO && len * PDF_RATIO < cap)
-		cap = len * PDF_RATIO;
+	cap = c->lim.part;
+	if (len < cap / c->lim.ratio)
+		cap = len * c->lim.ratio;
 	if (cap < PDF_RATIOFLOOR)
 		cap = PDF_RATIOFLOOR;
-	if (cap > PDF_STREAMMAX)
-		cap = PDF_STREAMMAX;
-	if (cap > c->totalmax - c->inflated)
-		cap = c->totalmax - c->inflated;
+	if (cap > c->lim.part)
+		cap = c->lim.part;
+	if (cap > c->lim.total - c->inflated)
+		cap = c->lim.total - c->inflated;
 	for (raw = 0; raw < 2; raw++) {
 		c->dec.len = 0;
 		memset(&z, 0, sizeof z);
@@ -471,7 +468,7 @@ streambody(struct ctx *c, const char *q, size_t bs, size_t be,
 			settwo(c, "PDF object stream with a predictor not read");
 			return 0;
 		}
-		if (c->inflated >= c->totalmax) {
+		if (c->inflated >= c->lim.total) {
 			if (d->objstm)
 				settwo(c, "PDF object stream past the inflation limit");
 			return 0;
@@ -577,18 +574,19 @@ doc_is_pdf(const char *p, size_t n)
 }
 
 int
-pdf_strip(const char *p, size_t n, struct buf *out, char *why,
-    size_t whylen, doc_removed_fn removed, void *arg)
+pdf_strip(const char *p, size_t n, const struct doc_limits *lim,
+    struct buf *out, unsigned *found, char *why, size_t whylen,
+    doc_removed_fn removed, void *arg)
 {
 	struct ctx c = { .p = p, .n = n };
 	size_t k, len0 = out->len, wl;
 	int rc = -1, e;
 
+	if (found)
+		*found = 0;
 	if (!doc_is_pdf(p, n))
 		return 0;
-	c.totalmax = n > SIZE_MAX / PDF_TOTALX ? SIZE_MAX : n * PDF_TOTALX;
-	if (c.totalmax < PDF_TOTALMIN)
-		c.totalmax = PDF_TOTALMIN;
+	doc_limits_get(lim, &c.lim);
 	if (tokenise(&c, p, 0, n, M_FILE) < 0)
 		goto done;
 	if (c.two) {
@@ -621,6 +619,8 @@ pdf_strip(const char *p, size_t n, struct buf *out, char *why,
 	rc = 1;
 done:
 	e = errno;
+	if (found && (rc == 1 || rc == 2))
+		*found = DOC_PDFACTION;
 	free(c.hit);
 	buf_free(&c.dec);
 	errno = e;

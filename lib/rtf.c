@@ -21,7 +21,7 @@
  * their closing braces appended.  If the document group itself holds an
  * object word, the document becomes {\rtf1{NOTE}}.  An object word
  * outside every group removes everything from it to the end.  Groups
- * nested deeper than RTF_DEPTH, or more than RTF_GROUPS object groups:
+ * nested deeper than lim.depth, or more than lim.entries object groups:
  * EBADMSG.
  *
  * Object groups are recorded in the order they close (post-order), each
@@ -37,9 +37,6 @@
 #include "buf.h"
 #include "doc.h"
 #include "grow.h"
-
-#define RTF_DEPTH  1000		/* nested groups */
-#define RTF_GROUPS 100000	/* object groups in one document */
 
 static const char *const objwords[] = {
 	"object", "objdata", "objemb", "objlink", "objautlink", "objocx",
@@ -76,7 +73,9 @@ struct frame {
 struct ctx {
 	const char *p;
 	size_t n;
-	struct frame *f;
+	struct doc_limits lim;
+	struct frame *f;	/* the open groups, innermost last */
+	size_t fcap;
 	int depth;		/* open groups */
 	struct rec *r;
 	size_t nrec, caprec;
@@ -115,12 +114,12 @@ addrec(struct ctx *c, const struct rec *r)
 {
 	struct rec *nr;
 
-	if (c->nrec == RTF_GROUPS) {
-		c->err = "too many object groups";
+	if (c->nrec >= c->lim.entries) {
+		c->err = "more object groups than the entries limit";
 		errno = EBADMSG;
 		return -1;
 	}
-	nr = grow_max(c->r, c->nrec, &c->caprec, sizeof *nr, 16, RTF_GROUPS);
+	nr = grow_max(c->r, c->nrec, &c->caprec, sizeof *nr, 16, c->lim.entries);
 	if (nr == NULL)
 		return -1;
 	c->r = nr;
@@ -188,11 +187,15 @@ scan(struct ctx *c)
 	while (i < n) {
 		switch (p[i]) {
 		case '{':
-			if (c->depth == RTF_DEPTH) {
-				c->err = "groups nested too deep";
+			if ((size_t)c->depth >= c->lim.depth) {
+				c->err = "groups nested deeper than the depth limit";
 				errno = EBADMSG;
 				return -1;
 			}
+			if ((g = grow_max(c->f, (size_t)c->depth, &c->fcap, sizeof *g, 16,
+			    c->lim.depth)) == NULL)
+				return -1;
+			c->f = g;
 			g = &c->f[c->depth++];
 			memset(g, 0, sizeof *g);
 			g->start = i++;
@@ -367,18 +370,20 @@ doc_is_rtf(const char *p, size_t n)
 }
 
 int
-rtf_strip(const char *p, size_t n, const char *note, struct buf *out,
-    char *why, size_t whylen, doc_removed_fn removed, void *arg)
+rtf_strip(const char *p, size_t n, const struct doc_limits *lim,
+    const char *note, struct buf *out, unsigned *found, char *why,
+    size_t whylen, doc_removed_fn removed, void *arg)
 {
 	struct ctx c = { .p = p, .n = n, .note = note, .out = out };
 	size_t k, count = 0, len0 = out->len;
 	const struct rec *r;
 	int rc = -1, e;
 
+	if (found)
+		*found = 0;
 	if (!doc_is_rtf(p, n))
 		return 0;
-	if ((c.f = calloc(RTF_DEPTH, sizeof *c.f)) == NULL)
-		return -1;
+	doc_limits_get(lim, &c.lim);
 	if (scan(&c) < 0) {
 		if (c.err != NULL && whylen > 0)
 			snprintf(why, whylen, "RTF: %s", c.err);
@@ -407,6 +412,8 @@ rtf_strip(const char *p, size_t n, const char *note, struct buf *out,
 	if (whylen > 0)
 		snprintf(why, whylen, "%zu RTF object%s removed", count,
 		    count == 1 ? "" : "s");
+	if (found)
+		*found = DOC_OBJECT;
 	rc = 1;
 done:
 	e = errno;

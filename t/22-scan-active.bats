@@ -15,7 +15,8 @@ setup() {
 	open_tmp "$BATS_TEST_TMPDIR"
 	unset MS_ACTION MS_MACROS MS_ACTIVE_FORMS MS_ACTIVE_NOTE MS_QUARANTINE \
 	    MS_UNSCANNABLE MS_SKIP MS_LEVELS MS_MIME_DEPTH MS_MIME_PARTS \
-	    MS_MIME_FACTOR MS_MIME_DECODED MS_HOSTNAME \
+	    MS_MIME_FACTOR MS_MIME_DECODED MS_HOSTNAME MS_DOC_ENTRIES MS_DOC_PARTMAX \
+	    MS_DOC_TOTALMAX MS_DOC_RATIO MS_DOC_DEPTH \
 	    MS_ACTION_TRUSTED MS_ACTION_NEUTRAL MS_ACTION_SUSPECT MS_ACTION_HOSTILE
 	ACTIVE=$(command -v ms-scan-active)
 	T=$BATS_TEST_TMPDIR
@@ -371,6 +372,76 @@ doc() {
 		same_proper "$T/$k.eml" "$T/$k.out" >/dev/null || bad+="$k: changed"$'\n'
 	done
 	assert_equal "$bad" ""
+}
+
+# limited VAR=VALUE FILE WHY: with VAR=VALUE, FILE's message is unscanned
+# (quarantined, 1) for the reason WHY, its part as it came; without, it
+# is cleaned
+limited() {
+	local v rc=0
+	env "$1" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$ACTIVE" <"$2" >"$T/lim.out" 2>"$T/lim.err" || rc=$?
+	[ "$rc" -eq 1 ] || { echo "$1: exit $rc"; return 1; }
+	v=$(verdict "$T/lim.out")
+	[ "$v" = "active unscanned part 2: $3; action=quarantine" ] || { echo "$1: $v"; return 1; }
+	same_proper "$2" "$T/lim.out"
+	scan "$2" "$T/lim.out" || { echo "$1 unset: exit $?"; return 1; }
+	[[ $(verdict "$T/lim.out") == "active cleaned "* ]]
+}
+
+@test "MS_DOC_*: each limit lowered below a document makes the message unscanned, the part as it came; the default cleans it" {
+	local k
+	for k in docm docm-bigvba rtf-object xls-vba; do
+		doc "$k" "$T/$k.bin"
+		htmlmsg attach application/octet-stream "$k.bin" "$T/$k.bin" "$T/$k.eml"
+	done
+	limited MS_DOC_ENTRIES=8 "$T/docm.eml" "vba-macro malformed: zip: more entries than the entries limit"
+	limited MS_DOC_ENTRIES=3 "$T/xls-vba.eml" \
+	    "ole-macro in a form not read: compound file: more than 3 directory entries"
+	limited MS_DOC_PARTMAX=1k "$T/docm.eml" "vba-macro malformed: zip: a part that inflates past the part limit"
+	limited MS_DOC_TOTALMAX=4k "$T/docm.eml" "vba-macro malformed: zip: parts that inflate past the total limit"
+	limited MS_DOC_TOTALMAX=8k "$T/xls-vba.eml" \
+	    "ole-macro in a form not read: compound file: Workbook: more than 8192 bytes read from the streams"
+	limited MS_DOC_RATIO=1 "$T/docm-bigvba.eml" "vba-macro malformed: zip: a part that inflates past the ratio limit"
+	limited MS_DOC_DEPTH=3 "$T/rtf-object.eml" "rtf-object malformed: RTF: groups nested deeper than the depth limit"
+	# limits that the documents stay under change nothing
+	MS_DOC_ENTRIES=9 MS_DOC_PARTMAX=256k MS_DOC_TOTALMAX=512k MS_DOC_RATIO=2 MS_DOC_DEPTH=4 \
+	    run -0 scan "$T/docm-bigvba.eml" "$T/out"
+	[[ $(verdict "$T/out") == "active cleaned vba-macro "* ]]
+	MS_MACROS=tag MS_DOC_DEPTH=4 run -0 scan "$T/rtf-object.eml" "$T/out"
+	assert_equal "$(verdict "$T/out")" "active infected rtf-object (part 2 rtf-object.bin); action=tag"
+	MS_DOC_DEPTH=10000 run -0 scan "$T/docm.eml" "$T/out"
+}
+
+@test "MS_DOC_PARTMAX, MS_DOC_TOTALMAX: a PDF object stream cut short is removed whole as pdf-action; the default reads it, clean" {
+	doc pdf-objstm-clean "$T/p.pdf"
+	htmlmsg attach application/pdf report.pdf "$T/p.pdf" "$T/p.eml"
+	run -0 scan "$T/p.eml" "$T/out"
+	assert_equal "$(verdict "$T/out")" "active clean"
+	same_proper "$T/p.eml" "$T/out"
+	MS_DOC_PARTMAX=16 run -0 scan "$T/p.eml" "$T/out"
+	[[ $(verdict "$T/out") =~ ^active\ cleaned\ pdf-action\ \(part\ 2\ report\.pdf\ kept=[^\ \)]+\)\;\ action=clean$ ]]
+	run -1 htmlmsg get "$T/out" "$T/gone"
+	MS_DOC_TOTALMAX=16 MS_MACROS=quarantine run -1 scan "$T/p.eml" "$T/out"
+	assert_equal "$(verdict "$T/out")" "active infected pdf-action (part 2 report.pdf); action=quarantine"
+}
+
+@test "MS_DOC_*: a value that does not parse, 0, or a depth over 10000: 111 before anything is read" {
+	local kv rc
+	htmlmsg make 7bit "$HTML/001-script-plain.html" "$T/m.eml"
+	for kv in MS_DOC_RATIO=abc MS_DOC_RATIO=0 MS_DOC_ENTRIES=-1 MS_DOC_ENTRIES=0 MS_DOC_ENTRIES=4294967296 \
+	    MS_DOC_PARTMAX=1x MS_DOC_PARTMAX=0 MS_DOC_TOTALMAX=16t MS_DOC_TOTALMAX=0k \
+	    MS_DOC_DEPTH=0 MS_DOC_DEPTH=10001 MS_DOC_DEPTH=' 4'; do
+		rc=0
+		env "$kv" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		    "$ACTIVE" <"$T/m.eml" >"$T/out" 2>"$T/out.err" || rc=$?
+		[ "$rc" -eq 111 ] || fail "$kv: exit $rc"
+		[ ! -s "$T/out" ] || fail "$kv: wrote a message"
+		run -0 tail -n 1 "$T/out.err"
+		assert_output "ms-scan-active: fatal: unable to parse ${kv%%=*}"
+	done
+	# empty is unset
+	MS_DOC_RATIO= run -0 scan "$T/m.eml" "$T/out"
 }
 
 @test "hostile HTML: 10 MB of <, 100000 nested tags, NUL-filled parts; answered in seconds, exit 0" {

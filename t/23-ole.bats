@@ -262,6 +262,32 @@ for f, s in ((sys.argv[1], "Workbook"), (sys.argv[2], "Book")):
 	biff xls-biff-clean-cut 3 "Workbook: a record runs past the end of the stream"
 }
 
+@test "what was found, by name: a VBA storage, a macro sheet, a module sheet, an Auto_Open name, both" {
+	local kn
+	for kn in xls-vba:ole-macro doc-vba:ole-macro xls-xlm:xlm-macro xls-xlm-biff5:xlm-macro \
+	    xls-xlm-module5:ole-macro xls-xlm-name:xlm-macro xls-xlm-mismatch:xlm-macro \
+	    xls-filepass-xlm:xlm-macro xls-xlm-vba:ole-macro+xlm-macro; do
+		mk "${kn%%:*}"
+		run --separate-stderr doctool -f ole <"$T/${kn%%:*}"
+		[ "$status" -eq 1 ] || [ "$status" -eq 2 ]
+		assert_equal "${stderr_lines[-1]}" "doctool: found ${kn#*:}"
+	done
+	mk xls-filepass
+	run -4 --separate-stderr doctool -f ole <"$T/xls-filepass"
+	assert_equal "${stderr_lines[1]}" "doctool: found nothing"
+}
+
+@test "the limits: directory entries and stream bytes read lowered below a workbook make it 4; the defaults strip it" {
+	mk xls-vba
+	run -1 sh -c 'doctool -e 100 -t 9000 ole <"$1" >/dev/null' sh "$T/xls-vba"
+	# its directory is read in sectors of four entries
+	run -4 --separate-stderr doctool -e 3 ole <"$T/xls-vba"
+	assert_equal "${stderr_lines[0]}" "doctool: compound file: more than 3 directory entries"
+	# its Workbook stream is 9000 bytes
+	run -4 --separate-stderr doctool -t 8999 ole <"$T/xls-vba"
+	assert_equal "${stderr_lines[0]}" "doctool: compound file: Workbook: more than 8999 bytes read from the streams"
+}
+
 @test "xls: ms-scan-active removes a workbook with a very hidden macro sheet whole and names it" {
 	local q=$T/q v d
 	mkdir -p "$q"
@@ -269,7 +295,8 @@ for f, s in ((sys.argv[1], "Workbook"), (sys.argv[2], "Book")):
 	d=$T
 	while [ "$d" != / ] && [ -n "$d" ]; do chmod a+x "$d"; [ "$d" = "$BATS_RUN_TMPDIR" ] && break; d=${d%/*}; done
 	export MS_QUARANTINE=$q
-	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP
+	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP MS_DOC_ENTRIES MS_DOC_PARTMAX \
+	    MS_DOC_TOTALMAX MS_DOC_RATIO MS_DOC_DEPTH
 	act() { setpriv --reuid=nobody --regid=nogroup --clear-groups ms-scan-active <"$1" >"$2" 2>"$2.err"; }
 	verdict() { /usr/bin/python3 "$MS_TOP/t/data/scan/msgtool" verdicts "$1" | tail -n 1; }
 	htmlmsg() { /usr/bin/python3 "$MS_TOP/t/data/active/htmlmsg" "$@"; }

@@ -124,6 +124,53 @@ PY
 	run -3 timeout 20 doctool ooxml <"$T/manydup.zip"
 }
 
+@test "ooxml: each limit lowered below a document makes it 3 with its reason; the defaults strip it" {
+	mk docm
+	mk docm-bigvba
+	run -1 --separate-stderr doctool ooxml <"$T/docm-bigvba.zip"
+	# entries: the docm has 9
+	run -1 --separate-stderr doctool -e 9 ooxml <"$T/docm.zip"
+	run -3 --separate-stderr doctool -e 8 ooxml <"$T/docm.zip"
+	assert_equal "${stderr_lines[0]}" "doctool: zip: more entries than the entries limit"
+	# part: its vbaProject.bin inflates to 2109 bytes
+	run -1 --separate-stderr doctool -p 2109 ooxml <"$T/docm.zip"
+	run -3 --separate-stderr doctool -p 2108 ooxml <"$T/docm.zip"
+	assert_equal "${stderr_lines[0]}" "doctool: zip: a part that inflates past the part limit"
+	# total: all parts read, 133181 of them the big vbaProject.bin
+	run -1 --separate-stderr doctool -t 140000 ooxml <"$T/docm-bigvba.zip"
+	run -3 --separate-stderr doctool -t 133181 ooxml <"$T/docm-bigvba.zip"
+	assert_equal "${stderr_lines[0]}" "doctool: zip: parts that inflate past the total limit"
+	# ratio: 133181 bytes from 75277, over 64 KiB
+	run -1 --separate-stderr doctool -r 2 ooxml <"$T/docm-bigvba.zip"
+	run -3 --separate-stderr doctool -r 1 ooxml <"$T/docm-bigvba.zip"
+	assert_equal "${stderr_lines[0]}" "doctool: zip: a part that inflates past the ratio limit"
+	# the small docm's parts are under 64 KiB: no ratio for them
+	run -1 --separate-stderr doctool -r 1 ooxml <"$T/docm.zip"
+	# depth: the document.xml that loses its o:OLEObject is 7 deep
+	mk docx-oleobject-unc
+	run -1 --separate-stderr doctool -d 7 ooxml <"$T/docx-oleobject-unc.zip"
+	run -3 --separate-stderr doctool -d 6 ooxml <"$T/docx-oleobject-unc.zip"
+	assert_equal "${stderr_lines[0]}" "doctool: zip: XML nested deeper than the depth limit"
+}
+
+@test "ooxml: what was found, by name: VBA, each remote relationship, macro sheets, ActiveX, several" {
+	local kn
+	for kn in docm:vba-macro docx-vba:vba-macro bydefault:vba-macro \
+	    docx-template-https:remote-template docx-oleobject-unc:remote-object \
+	    docm-template-https:vba-macro+remote-template \
+	    docx-remote-hostile:remote-template+remote-frame+remote-subdoc \
+	    xlsm-xlm:xlm-macro xlsb-xlm:xlm-macro docx-activex:activex docx-activex-byrel:activex; do
+		mk "${kn%%:*}"
+		run --separate-stderr doctool -f ooxml <"$T/${kn%%:*}.zip"
+		[ "$status" -eq 1 ] || [ "$status" -eq 2 ]
+		assert_equal "${stderr_lines[-1]}" "doctool: found ${kn#*:}"
+	done
+	# nothing found, nothing named
+	mk docm-clean
+	run -0 --separate-stderr doctool -f ooxml <"$T/docm-clean.zip"
+	assert_equal "$stderr" "doctool: found nothing"
+}
+
 @test "ooxml: hostile zips get EBADMSG (3) or ENOTSUP (4)" {
 	for kc in truncated:3 cdoutside:3 overlap:3 mismatch:3 hidden:3 bomb:3 doctype:3 upath:3 \
 	    zip64:4 zip64extra:4 encrypted:4; do
@@ -252,7 +299,8 @@ two() {
 	d=$T
 	while [ "$d" != / ] && [ -n "$d" ]; do chmod a+x "$d"; [ "$d" = "$BATS_RUN_TMPDIR" ] && break; d=${d%/*}; done
 	export MS_QUARANTINE=$q
-	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP
+	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP MS_DOC_ENTRIES MS_DOC_PARTMAX \
+	    MS_DOC_TOTALMAX MS_DOC_RATIO MS_DOC_DEPTH
 	act() { setpriv --reuid=nobody --regid=nogroup --clear-groups ms-scan-active <"$1" >"$2" 2>"$2.err"; }
 	verdict() { /usr/bin/python3 "$MS_TOP/t/data/scan/msgtool" verdicts "$1" | tail -n 1; }
 	htmlmsg() { /usr/bin/python3 "$MS_TOP/t/data/active/htmlmsg" "$@"; }

@@ -109,11 +109,26 @@ print(d.count(b"{") - d.count(b"\\{"), d.count(b"}") - d.count(b"\\}"))' "$T/rtf
 	clean rtf-unbalanced
 	mk rtf-deep
 	run -3 timeout 10 doctool rtf <"$T/rtf-deep"
-	assert_output --partial "nested too deep"
+	assert_output --partial "nested deeper than the depth limit"
 	# \bin is bounded by the input: the rest of the input is its data, so
 	# the objdata group runs to the end and goes, closed.
 	strip rtf-binhuge
 	cmp "$T/rtf-binhuge.out" "$T/rtf-binhuge.expect"
+}
+
+@test "rtf: the limits: nesting and object groups lowered below a document make it 3; found names rtf-object" {
+	mk rtf-two
+	run -1 --separate-stderr sh -c 'doctool -f -e 4 -d 4 rtf <"$1" >/dev/null' sh "$T/rtf-two"
+	assert_equal "${stderr_lines[1]}" "doctool: found rtf-object"
+	# {\rtf1 {\object {\result {\rtlch}}}}: 4 deep
+	run -3 --separate-stderr doctool -d 3 rtf <"$T/rtf-two"
+	assert_equal "${stderr_lines[0]}" "doctool: RTF: groups nested deeper than the depth limit"
+	# an object group and its objdata group count each: 4
+	run -3 --separate-stderr doctool -e 3 rtf <"$T/rtf-two"
+	assert_equal "${stderr_lines[0]}" "doctool: RTF: more object groups than the entries limit"
+	mk rtf-clean
+	run -0 --separate-stderr doctool -f rtf <"$T/rtf-clean"
+	assert_equal "$stderr" "doctool: found nothing"
 }
 
 @test "rtf: 10 MB of text around one object" {
@@ -223,4 +238,22 @@ pdfcheck() {
 	mk pdf-bomb
 	run -2 timeout 10 doctool pdf <"$T/pdf-bomb"
 	assert_output --partial "PDF object stream"
+}
+
+@test "pdf: a FlateDecode object stream cut short by the part or total limit is 2, pdf-action; the defaults read it, clean" {
+	mk pdf-objstm-clean
+	run -0 qpdf --check "$T/pdf-objstm-clean"
+	run -0 --separate-stderr doctool -f pdf <"$T/pdf-objstm-clean"
+	assert_equal "$stderr" "doctool: found nothing"
+	run -2 --separate-stderr doctool -f -p 16 pdf <"$T/pdf-objstm-clean"
+	assert_equal "$stderr" "doctool: PDF object stream that does not inflate in full"$'\n'"doctool: found pdf-action"
+	run -2 --separate-stderr doctool -t 16 pdf <"$T/pdf-objstm-clean"
+	assert_equal "$stderr" "doctool: PDF object stream that does not inflate in full"
+	# an action found: pdf-action, stripped or not
+	mk pdf-openaction
+	run -1 --separate-stderr sh -c 'doctool -f pdf <"$1" >/dev/null' sh "$T/pdf-openaction"
+	assert_equal "${stderr_lines[1]}" "doctool: found pdf-action"
+	mk pdf-objstm
+	run -2 --separate-stderr doctool -f pdf <"$T/pdf-objstm"
+	assert_equal "${stderr_lines[1]}" "doctool: found pdf-action"
 }

@@ -1,12 +1,17 @@
 /* doctool: the document readers of lib/doc.h, made visible for the tests.
  *
- *	doctool [-k dir] [-n note] ooxml|ole|rtf|pdf|sniff < document > new
+ *	doctool [-f] [-k dir] [-n note] [-e entries] [-p part] [-t total]
+ *	    [-r ratio] [-d depth] ooxml|ole|rtf|pdf|sniff < document > new
  *
  * Runs KIND_strip() on the document on stdin.  On 1 it writes the new
  * document to stdout; the reason goes to stderr as "doctool: WHY".  -k DIR
  * writes every part removed() is given as DIR/1, DIR/2, ... (and its name
- * as DIR/1.name).  "sniff" prints the kinds the doc_is_*() sniffers see,
- * one word per line.
+ * as DIR/1.name).  -f writes what was found as one more line on stderr,
+ * "doctool: found NAMES" (doc_found_names(), ole-macro for ole), or
+ * "doctool: found nothing".  -e, -p, -t, -r and -d set the limits of
+ * struct doc_limits (plain decimal; the others keep their defaults).
+ * "sniff" prints the kinds the doc_is_*() sniffers see, one word per
+ * line.
  *
  * Exit: the value of KIND_strip() (0 nothing found, 1 stripped, 2 found
  * but not strippable); 3 EBADMSG, 4 ENOTSUP; 100 usage; 111 ENOMEM or I/O.
@@ -49,15 +54,23 @@ main(int argc, char **argv)
 {
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct keep k = { NULL, 0 };
+	struct doc_limits lim = DOC_LIMITS_DEFAULT;
 	const char *note = "[an embedded object was removed here by mailscan]";
-	char why[256] = "", chunk[65536];
+	char why[256] = "", chunk[65536], names[200];
+	unsigned found = 0;
 	size_t r;
-	int c, rc;
+	int c, rc, showfound = 0;
 
-	while ((c = getopt(argc, argv, "k:n:")) != -1)
+	while ((c = getopt(argc, argv, "fk:n:e:p:t:r:d:")) != -1)
 		switch (c) {
+		case 'f': showfound = 1; break;
 		case 'k': k.dir = optarg; break;
 		case 'n': note = optarg; break;
+		case 'e': lim.entries = strtoull(optarg, NULL, 10); break;
+		case 'p': lim.part = strtoull(optarg, NULL, 10); break;
+		case 't': lim.total = strtoull(optarg, NULL, 10); break;
+		case 'r': lim.ratio = strtoull(optarg, NULL, 10); break;
+		case 'd': lim.depth = strtoull(optarg, NULL, 10); break;
 		default: goto usage;
 		}
 	if (optind + 1 != argc)
@@ -75,17 +88,21 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[optind], "ooxml") == 0)
-		rc = ooxml_strip(in.p, in.len, &out, why, sizeof why, keep, &k);
+		rc = ooxml_strip(in.p, in.len, &lim, &out, &found, why, sizeof why, keep, &k);
 	else if (strcmp(argv[optind], "ole") == 0)
-		rc = ole_strip(in.p, in.len, &out, why, sizeof why, keep, &k);
+		rc = ole_strip(in.p, in.len, &lim, &out, &found, why, sizeof why, keep, &k);
 	else if (strcmp(argv[optind], "rtf") == 0)
-		rc = rtf_strip(in.p, in.len, note, &out, why, sizeof why, keep, &k);
+		rc = rtf_strip(in.p, in.len, &lim, note, &out, &found, why, sizeof why, keep, &k);
 	else if (strcmp(argv[optind], "pdf") == 0)
-		rc = pdf_strip(in.p, in.len, &out, why, sizeof why, keep, &k);
+		rc = pdf_strip(in.p, in.len, &lim, &out, &found, why, sizeof why, keep, &k);
 	else
 		goto usage;
 	if (why[0])
 		fprintf(stderr, "doctool: %s\n", why);
+	if (showfound)
+		fprintf(stderr, "doctool: found %s\n", found == 0 ? "nothing" :
+		    doc_found_names(found, strcmp(argv[optind], "ole") == 0, names,
+		    sizeof names));
 	if (rc < 0) {
 		fprintf(stderr, "doctool: %s\n", strerror(errno));
 		return errno == EBADMSG ? 3 : errno == ENOTSUP ? 4 : 111;
@@ -96,6 +113,7 @@ main(int argc, char **argv)
 	buf_free(&out);
 	return rc;
 usage:
-	fprintf(stderr, "usage: doctool [-k dir] [-n note] ooxml|ole|rtf|pdf|sniff < document\n");
+	fprintf(stderr, "usage: doctool [-f] [-k dir] [-n note] [-e entries] [-p part] "
+	    "[-t total] [-r ratio] [-d depth] ooxml|ole|rtf|pdf|sniff < document\n");
 	return 100;
 }

@@ -12,8 +12,12 @@
 #include "doc.h"
 
 /* A *_strip() of doc.h without rtf_strip()'s note. */
-typedef int (*strip_fn)(const char *p, size_t n, struct buf *out, char *why,
-    size_t whylen, doc_removed_fn removed, void *arg);
+typedef int (*strip_fn)(const char *p, size_t n, const struct doc_limits *lim,
+    struct buf *out, unsigned *found, char *why, size_t whylen,
+    doc_removed_fn removed, void *arg);
+
+/* Limits small enough that the inputs of a fuzzer reach them. */
+static const struct doc_limits small_limits = { 8, 4096, 16384, 4, 8 };
 
 /* What removed() was given: how often, and the last run. */
 struct seen {
@@ -41,15 +45,18 @@ seen_add(struct seen *s, const char *data, size_t len)
 }
 
 /* What every strip answer r must be: from -1 to top, why terminated, -1
- * with errno EBADMSG, ENOMEM or also (0: none more), and on anything but
- * 1 out untouched and removed() never called.  1: r is 1 and the caller
- * goes on with out; 0: out has been freed. */
+ * with errno EBADMSG, ENOMEM or also (0: none more), found some DOC_*
+ * bits with 1 and 2 and none else, and on anything but 1 out untouched
+ * and removed() never called.  1: r is 1 and the caller goes on with out;
+ * 0: out has been freed. */
 static int
-stripped(int r, int top, int also, const char *why, size_t whylen,
-    struct buf *out, const struct seen *s)
+stripped(int r, int top, int also, unsigned found, const char *why,
+    size_t whylen, struct buf *out, const struct seen *s)
 {
 	check(r >= -1 && r <= top);
 	check(memchr(why, '\0', whylen) != NULL);
+	check((r == 1 || r == 2) == (found != 0));
+	check((found & ~0x1ffu) == 0);
 	if (r == -1)
 		check(errno == EBADMSG || errno == ENOMEM ||
 		    (also != 0 && errno == also));
@@ -68,14 +75,33 @@ strips_clean(strip_fn strip, const struct buf *out, doc_removed_fn removed,
 {
 	struct buf out2 = BUF_INIT;
 	char why2[128] = "";
+	unsigned found2 = 1;
 	int r2;
 
 	memset(s, 0, sizeof *s);
 	s->p = out->p;
 	s->n = out->len;
-	r2 = strip(out->p, out->len, &out2, why2, sizeof why2, removed, arg);
-	check(r2 == 0 && out2.len == 0 && s->calls == 0);
+	r2 = strip(out->p, out->len, NULL, &out2, &found2, why2, sizeof why2, removed, arg);
+	check(r2 == 0 && out2.len == 0 && s->calls == 0 && found2 == 0);
 	buf_free(&out2);
+}
+
+/* The same input under small_limits, without removed(): an answer from
+ * -1 to top (errno as stripped() says), the found bits to match, out
+ * written only with 1. */
+static void
+strips_small(strip_fn strip, const char *p, size_t n, int top, int also)
+{
+	struct buf out = BUF_INIT;
+	struct seen none = { 0 };
+	char why[128] = "";
+	unsigned found = 1;
+	int r;
+
+	errno = 0;
+	r = strip(p, n, &small_limits, &out, &found, why, sizeof why, NULL, NULL);
+	if (stripped(r, top, also, found, why, sizeof why, &out, &none))
+		buf_free(&out);
 }
 
 #endif

@@ -3,7 +3,8 @@
  * once with the whole input, only bytes of directory entry names changed
  * (every 128-byte entry's first 64 bytes, after the header), and a second
  * pass over the new file finds nothing; on anything else out is untouched;
- * -1 comes with EBADMSG, ENOTSUP or ENOMEM. */
+ * -1 comes with EBADMSG, ENOTSUP or ENOMEM; found is DOC_VBA with 1, VBA
+ * or XLM with 2.  The same under small limits. */
 #include <stdint.h>
 
 #include "docfuzz.h"
@@ -23,12 +24,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf out = BUF_INIT;
 	struct seen s = { 0 }, s2;
 	char why[128] = "";
+	unsigned found = 0;
 	size_t i;
 	int r;
 
+	strips_small(ole_strip, p, size, 2, ENOTSUP);
 	errno = 0;
-	r = ole_strip(p, size, &out, why, sizeof why, removed, &s);
-	if (!stripped(r, 2, ENOTSUP, why, sizeof why, &out, &s))
+	r = ole_strip(p, size, NULL, &out, &found, why, sizeof why, removed, &s);
+	check((found & ~(unsigned)(DOC_VBA | DOC_XLM)) == 0);
+	if (r == 1)
+		check(found == DOC_VBA);
+	if (!stripped(r, 2, ENOTSUP, found, why, sizeof why, &out, &s))
 		return 0;
 	check(doc_is_ole(p, size));
 	check(s.calls == 1 && s.data == p && s.len == size);

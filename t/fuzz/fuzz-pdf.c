@@ -3,7 +3,8 @@
  * called once with the whole input, every changed byte is a 'Z' right
  * after a '/', and a second pass over the new document finds nothing; on
  * anything else out is untouched and removed() was not called; -1 comes
- * with EBADMSG or ENOMEM. */
+ * with EBADMSG or ENOMEM; found is DOC_PDFACTION with 1 and 2.  The same
+ * under small limits. */
 #include <stdint.h>
 
 #include "docfuzz.h"
@@ -23,14 +24,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf out = BUF_INIT;
 	struct seen s = { 0 }, s2;
 	char why[128] = "";
+	unsigned found = 0;
 	size_t i;
 	int r;
 
+	strips_small(pdf_strip, p, size, 2, 0);
 	errno = 0;
-	r = pdf_strip(p, size, &out, why, sizeof why, removed, &s);
+	r = pdf_strip(p, size, NULL, &out, &found, why, sizeof why, removed, &s);
+	check(found == 0 || found == DOC_PDFACTION);
 	if (r == 2)
 		check(why[0] != '\0');
-	if (!stripped(r, 2, 0, why, sizeof why, &out, &s))
+	if (!stripped(r, 2, 0, found, why, sizeof why, &out, &s))
 		return 0;
 	check(doc_is_pdf(p, size));
 	check(s.calls == 1 && s.data == p && s.len == size);
