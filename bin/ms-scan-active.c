@@ -210,30 +210,36 @@ is_html(const struct mime_part *p)
 	return 0;
 }
 
+/* A document: its finding is named for what was found in it (vba-macro,
+ * xlm-macro, remote-template ...); the reason a document could not be
+ * read names its kind as the finding of that kind would (vba-macro for
+ * any zip, ole-macro, rtf-object, pdf-action). */
 static int
 leaf_doc(struct walk *w, const struct mime_part *p)
 {
 	const struct doc_limits *lim = &w->a->dlim;
 	struct buf out = BUF_INIT, repl = BUF_INIT;
-	char why[200] = "", name[64];
+	char why[200] = "", name[128];
 	const char *kind;
-	int rc;
+	unsigned found = 0;
+	int rc, ole = 0;
 
 	if (doc_is_zip(p->data, p->datalen)) {
 		kind = "vba-macro";
-		rc = ooxml_strip(p->data, p->datalen, lim, &out, NULL, why, sizeof why,
+		rc = ooxml_strip(p->data, p->datalen, lim, &out, &found, why, sizeof why,
 		    keep, w);
 	} else if (doc_is_ole(p->data, p->datalen)) {
 		kind = "ole-macro";
-		rc = ole_strip(p->data, p->datalen, lim, &out, NULL, why, sizeof why,
+		ole = 1;
+		rc = ole_strip(p->data, p->datalen, lim, &out, &found, why, sizeof why,
 		    keep, w);
 	} else if (doc_is_rtf(p->data, p->datalen)) {
 		kind = "rtf-object";
-		rc = rtf_strip(p->data, p->datalen, lim, w->a->note, &out, NULL, why,
+		rc = rtf_strip(p->data, p->datalen, lim, w->a->note, &out, &found, why,
 		    sizeof why, keep, w);
 	} else if (doc_is_pdf(p->data, p->datalen)) {
 		kind = "pdf-action";
-		rc = pdf_strip(p->data, p->datalen, lim, &out, NULL, why, sizeof why,
+		rc = pdf_strip(p->data, p->datalen, lim, &out, &found, why, sizeof why,
 		    keep, w);
 	} else
 		return -1;	/* not a document */
@@ -252,7 +258,9 @@ leaf_doc(struct walk *w, const struct mime_part *p)
 		return 0;
 	}
 	w->classes |= C_DOC;
-	snprintf(name, sizeof name, "%s", kind);
+	doc_found_names(found, ole, name, sizeof name);
+	if (name[0] == '\0')
+		strlcpy(name, kind, sizeof name);
 	if (rc == 1 && w->a->macros != M_REMOVE && p->kind != MIME_KIND_UU) {
 		if (reencode(w, p, out.p, out.len, &repl) < 0 ||
 		    hit(w, p, name, 1, &repl, why) < 0)

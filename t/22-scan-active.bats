@@ -374,6 +374,31 @@ doc() {
 	assert_equal "$bad" ""
 }
 
+@test "findings named for what was found: xlm-macro, activex, remote-template, both VBA and a template, ole-macro+xlm-macro" {
+	local k hit bad="" v
+	for k in xlsm-xlm:xlm-macro docx-activex:activex docx-template-https:remote-template \
+	    docx-oleobject-unc:remote-object docm-template-https:vba-macro+remote-template \
+	    xls-xlm-hidden:xlm-macro xls-xlm-vba:ole-macro+xlm-macro xls-xlm-module5:ole-macro; do
+		hit=${k#*:}
+		hit=${hit//+/[+]}
+		k=${k%%:*}
+		doc "$k" "$T/$k.bin"
+		htmlmsg attach application/octet-stream "$k.bin" "$T/$k.bin" "$T/$k.eml"
+		scan "$T/$k.eml" "$T/$k.out" || { bad+="$k: exit $?"$'\n'; continue; }
+		v=$(verdict "$T/$k.out")
+		[[ $v =~ ^active\ cleaned\ $hit\ \(part\ 2\ $k\.bin\ kept=[^\ \)]+\)\;\ action=clean$ ]] ||
+		    bad+="$k: $v"$'\n'
+	done
+	assert_equal "$bad" ""
+	# the name is what a rejection and the quarantine say too
+	MS_MACROS=reject run -100 scan "$T/xlsm-xlm.eml" "$T/out"
+	run -0 tail -n 1 "$T/out.err"
+	assert_output "ms-scan-active: fatal: 5.7.1 active content xlm-macro found by active"
+	run -0 ms-quarantine list
+	assert_line --partial "active kept remote-template from part 2 docx-template-https.bin"
+	assert_line --partial "active kept vba-macro+remote-template from part 2 docm-template-https.bin"
+}
+
 # limited VAR=VALUE FILE WHY: with VAR=VALUE, FILE's message is unscanned
 # (quarantined, 1) for the reason WHY, its part as it came; without, it
 # is cleaned

@@ -288,7 +288,7 @@ for f, s in ((sys.argv[1], "Workbook"), (sys.argv[2], "Book")):
 	assert_equal "${stderr_lines[0]}" "doctool: compound file: Workbook: more than 8999 bytes read from the streams"
 }
 
-@test "xls: ms-scan-active removes a workbook with a very hidden macro sheet whole and names it" {
+@test "xls: ms-scan-active removes a workbook with a very hidden macro sheet whole and names it xlm-macro" {
 	local q=$T/q v d
 	mkdir -p "$q"
 	chown nobody:nogroup "$q"
@@ -306,10 +306,10 @@ for f, s in ((sys.argv[1], "Workbook"), (sys.argv[2], "Book")):
 	htmlmsg attach application/vnd.ms-excel invoice.xls "$T/xls-xlm-hidden" "$T/m.eml"
 	run -0 act "$T/m.eml" "$T/out"
 	v=$(verdict "$T/out")
-	[[ $v =~ ^active\ cleaned\ ole-macro\ \(part\ 2\ invoice\.xls\ kept=[^\ \)]+\)\;\ action=clean$ ]]
+	[[ $v =~ ^active\ cleaned\ xlm-macro\ \(part\ 2\ invoice\.xls\ kept=[^\ \)]+\)\;\ action=clean$ ]]
 	run -1 htmlmsg get "$T/out" "$T/gone"
 	unqp "$T/out" | grep -q 'Excel 4 macro sheet Wr?x, very hidden (name Auto_Open)'
-	ms-quarantine list | grep -q 'active kept ole-macro'
+	ms-quarantine list | grep -q 'active kept xlm-macro'
 
 	# encrypted: the message is unscanned (quarantined by default, 1),
 	# the part as it came

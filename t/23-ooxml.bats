@@ -292,7 +292,7 @@ two() {
 	done
 }
 
-@test "ooxml: ms-scan-active strips a remote template from an attachment, leaves a local one byte for byte, removes a macro sheet whole" {
+@test "ooxml: ms-scan-active strips a remote template from an attachment, leaves a local one byte for byte, removes a macro sheet whole; each named for what it was" {
 	local q=$T/q v d
 	mkdir -p "$q"
 	chown nobody:nogroup "$q"
@@ -310,10 +310,10 @@ two() {
 	    invoice.docx "$T/docx-template-https.zip" "$T/m.eml"
 	run -0 act "$T/m.eml" "$T/out"
 	v=$(verdict "$T/out")
-	[[ $v =~ ^active\ cleaned\ [a-z-]+\ \(part\ 2\ invoice\.docx\ kept=[^\ \)]+\)\;\ action=clean$ ]]
+	[[ $v =~ ^active\ cleaned\ remote-template\ \(part\ 2\ invoice\.docx\ kept=[^\ \)]+\)\;\ action=clean$ ]]
 	htmlmsg get "$T/out" "$T/s.docx"
 	/usr/bin/python3 "$MK" check "$T/docx-template-https.zip" "$T/s.docx"
-	ms-quarantine list | grep -q 'active kept'
+	ms-quarantine list | grep -q 'active kept remote-template from part 2'
 
 	mk docx-template-local
 	htmlmsg attach application/octet-stream letter.docx "$T/docx-template-local.zip" "$T/l.eml"
@@ -326,7 +326,7 @@ two() {
 	htmlmsg attach application/octet-stream book.xlsm "$T/xlsm-xlm.zip" "$T/x.eml"
 	run -0 act "$T/x.eml" "$T/xout"
 	v=$(verdict "$T/xout")
-	[[ $v =~ ^active\ cleaned\ [a-z-]+\ \(part\ 2\ book\.xlsm\ kept=[^\ \)]+\)\;\ action=clean$ ]]
+	[[ $v =~ ^active\ cleaned\ xlm-macro\ \(part\ 2\ book\.xlsm\ kept=[^\ \)]+\)\;\ action=clean$ ]]
 	run -1 htmlmsg get "$T/xout" "$T/gone"
 	/usr/bin/python3 -c 'import quopri, sys; sys.stdout.buffer.write(quopri.decodestring(open(sys.argv[1], "rb").read()))' \
 	    "$T/xout" | grep -q 'was removed: Excel 4.0 (XLM) macro sheet xl/macrosheets/sheet1.xml'
