@@ -114,9 +114,12 @@ envmsg() {
 }
 
 # put_out FILE [TIME]: FILE into the out spool under a maildir name whose
-# time prefix is TIME (default now); the name in $NAME.
+# time prefix is TIME (default now); the name in $NAME.  The names of one
+# test differ by a counter (a random part alone made two of twenty queued
+# in the same second collide now and then, and one message was lost).
 put_out() {
-	NAME=${2:-$(date +%s)}.M${RANDOM}P$$Q1.test.example
+	PUT_SEQ=$(( ${PUT_SEQ:-0} + 1 ))
+	NAME=${2:-$(date +%s)}.M${PUT_SEQ}P$$Q1.test.example
 	cp "$1" "$MS_SPOOL/out/new/$NAME"
 }
 
