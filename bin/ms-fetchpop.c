@@ -630,19 +630,19 @@ main(int argc, char **argv)
 		}
 	}
 	if (control_path(f.popdir, sizeof f.popdir, "MS_POP", "pop") < 0)
-		ms_fatal(EX_PERM, "MS_ETC or MS_POP is too long");
+		ms_fatal(EX_TEMP, "MS_ETC or MS_POP is too long");
 	if (cfg_str("MS_POP_STATE", NULL))
 		strlcpy(f.statedir, cfg_str("MS_POP_STATE", NULL), sizeof f.statedir);
 	else if (cfg_spooldir(f.statedir, sizeof f.statedir, "pop") < 0)
-		ms_fatal(EX_PERM, "MS_SPOOL is too long");
+		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
 	if (cfg_str("MS_POP_SPOOL", NULL))
 		strlcpy(f.spool, cfg_str("MS_POP_SPOOL", NULL), sizeof f.spool);
 	else if (cfg_spooldir(f.spool, sizeof f.spool, "in") < 0)
-		ms_fatal(EX_PERM, "MS_SPOOL is too long");
+		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
 	if (cfg_size("MS_MAXSIZE", MS_MAXSIZE_DEFAULT, &f.maxsize) < 0 ||
 	    cfg_uint("MS_TIMEOUT", 120, &f.timeout) < 0 ||
 	    cfg_uint("MS_POP_UIDLMAX", 10000, &f.uidlmax) < 0)
-		ms_fatal(EX_PERM, "unable to parse MS_MAXSIZE, MS_TIMEOUT or MS_POP_UIDLMAX");
+		ms_fatal(EX_TEMP, "unable to parse MS_MAXSIZE, MS_TIMEOUT or MS_POP_UIDLMAX");
 	if (f.uidlmax < 2)
 		f.uidlmax = 2;
 	f.cafile = cfg_str("MS_TLS_CAFILE", NULL);

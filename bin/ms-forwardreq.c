@@ -622,7 +622,7 @@ main(int argc, char **argv)
 	r.domain = r.dom;
 	if (cfg_uint("MS_FORWARD_PORT", 25, &r.myport) < 0 || r.myport == 0 || r.myport > 65535 ||
 	    cfg_uint("MS_TIMEOUT", 60, &r.timeout) < 0)
-		ms_fatal(EX_PERM, "unable to parse MS_FORWARD_PORT or MS_TIMEOUT");
+		ms_fatal(EX_TEMP, "unable to parse MS_FORWARD_PORT or MS_TIMEOUT");
 	r.addrspec = cfg_str("MS_FORWARD_ADDR", "-");
 	if (cfg_str("MS_FORWARD_KEY", NULL))
 		strlcpy(keypath, cfg_str("MS_FORWARD_KEY", NULL), sizeof keypath);
@@ -651,14 +651,14 @@ main(int argc, char **argv)
 		else if (strcmp(t, "insecure-noverify") == 0)
 			r.tls = ODMR_TLS_NOVERIFY;
 		else
-			ms_fatal(EX_PERM, "MS_ODMR_TLS wants require, try, no or insecure-noverify, "
+			ms_fatal(EX_TEMP, "MS_ODMR_TLS wants require, try, no or insecure-noverify, "
 			    "not %s", t);
 		r.pin = cfg_str("MS_ODMR_TLS_PIN", NULL);
 		if (r.pin && (strncasecmp(r.pin, "SHA256:", 7) != 0 || strlen(r.pin) != 7 + 64 ||
 		    strspn(r.pin + 7, "0123456789abcdefABCDEF") != 64))
-			ms_fatal(EX_PERM, "MS_ODMR_TLS_PIN wants SHA256: and 64 hexadecimal digits");
+			ms_fatal(EX_TEMP, "MS_ODMR_TLS_PIN wants SHA256: and 64 hexadecimal digits");
 		if (r.pin && r.tls == ODMR_TLS_NO)
-			ms_fatal(EX_PERM, "MS_ODMR_TLS=no and MS_ODMR_TLS_PIN contradict each other");
+			ms_fatal(EX_TEMP, "MS_ODMR_TLS=no and MS_ODMR_TLS_PIN contradict each other");
 		r.cafile = cfg_str("MS_TLS_CAFILE", NULL);
 	}
 	if (cfg_str("MS_FORWARD_STATE", NULL))
@@ -666,7 +666,7 @@ main(int argc, char **argv)
 	else if (cfg_spooldir(r.state, sizeof r.state, "forward-last") < 0 ||
 	    strlcat(r.state, "-", sizeof r.state) >= sizeof r.state ||
 	    strlcat(r.state, r.domain, sizeof r.state) >= sizeof r.state)
-		ms_fatal(EX_PERM, "MS_SPOOL is too long");
+		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
 	signal(SIGPIPE, SIG_IGN);
 	if (interval == 0)
 		return once(&r, 1);

@@ -191,13 +191,13 @@ main(int argc, char **argv)
 	if (cfg_str("MS_NOTIFY_SPOOL", NULL))
 		strlcpy(nc.spool, cfg_str("MS_NOTIFY_SPOOL", NULL), sizeof nc.spool);
 	else if (cfg_spooldir(nc.spool, sizeof nc.spool, "out") < 0)
-		ms_fatal(EX_PERM, "MS_SPOOL is too long");
+		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
 	nc.admin = cfg_str("MS_ADMIN", NULL);
 	if (nc.admin && !env_addr_ok(nc.admin, strlen(nc.admin)))
-		ms_fatal(EX_PERM, "MS_ADMIN is not an address");
+		ms_fatal(EX_TEMP, "MS_ADMIN is not an address");
 	s = cfg_str("MS_NOTIFY_RECIPIENTS", "yes");
 	if (strcmp(s, "yes") != 0 && strcmp(s, "no") != 0)
-		ms_fatal(EX_PERM, "MS_NOTIFY_RECIPIENTS must be yes or no");
+		ms_fatal(EX_TEMP, "MS_NOTIFY_RECIPIENTS must be yes or no");
 	nc.rcpts = strcmp(s, "yes") == 0;
 	s = cfg_str("MS_NOTIFY_SENDER", "local");
 	if (strcmp(s, "no") == 0)
@@ -207,9 +207,9 @@ main(int argc, char **argv)
 	else if (strcmp(s, "all") == 0)
 		nc.sender = SENDER_ALL;
 	else
-		ms_fatal(EX_PERM, "MS_NOTIFY_SENDER must be no, local or all");
+		ms_fatal(EX_TEMP, "MS_NOTIFY_SENDER must be no, local or all");
 	if (control_path(nc.subspath, sizeof nc.subspath, "MS_SUBSCRIBERS", "subscribers.cdb") < 0)
-		ms_fatal(EX_PERM, "MS_SUBSCRIBERS is too long");
+		ms_fatal(EX_TEMP, "MS_SUBSCRIBERS is too long");
 	nc.have_subs = table_open(&nc.subs, nc.subspath) == 0;
 	cfg_hostname(nc.host, sizeof nc.host);
 	return so.in ? spool_run(&so, &st) : filter_run(&st);

@@ -276,14 +276,14 @@ cmd_release(struct q *q, const char *id, int original)
 	find(q, id, name, sizeof name);
 	spec = cfg_str("MS_RELEASE_CLEAN", "ms-scan-clamav | ms-scan-yara");
 	if (!original && chain_parse(&clean, spec) < 0)
-		ms_fatal(EX_PERM, "MS_RELEASE_CLEAN is malformed: %s", spec);
+		ms_fatal(EX_TEMP, "MS_RELEASE_CLEAN is malformed: %s", spec);
 	spec = cfg_str("MS_RELEASE_STAMP", "ms-stamp -s released");
 	if (strcmp(spec, "none") != 0 && chain_parse(&stamp, spec) < 0)
-		ms_fatal(EX_PERM, "MS_RELEASE_STAMP is malformed: %s", spec);
+		ms_fatal(EX_TEMP, "MS_RELEASE_STAMP is malformed: %s", spec);
 	if (cfg_str("MS_RELEASE_SPOOL", NULL))
 		strlcpy(out, cfg_str("MS_RELEASE_SPOOL", NULL), sizeof out);
 	else if (cfg_spooldir(out, sizeof out, "out") < 0)
-		ms_fatal(EX_PERM, "MS_SPOOL is too long");
+		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
 
 	claim_or_die(q, name);
 	load_claimed(q, name, &m);
@@ -469,7 +469,7 @@ main(int argc, char **argv)
 	if (cfg_str("MS_QUARANTINE", NULL))
 		strlcpy(q.dir, cfg_str("MS_QUARANTINE", NULL), sizeof q.dir);
 	else if (cfg_spooldir(q.dir, sizeof q.dir, "quarantine") < 0)
-		ms_fatal(EX_PERM, "MS_SPOOL is too long");
+		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
 	if (maildir_open(&q.md, q.dir, 0) < 0)
 		ms_fatalsys("unable to open the quarantine %s", q.dir);
 	/* cur/ holds the claimed ones: a quarantine made without it gets it */
@@ -477,7 +477,7 @@ main(int argc, char **argv)
 		ms_fatalsys("unable to create %s/cur", q.dir);
 	if (cfg_size("MS_MAXSIZE", MS_MAXSIZE_DEFAULT, &q.maxsize) < 0 ||
 	    cfg_uint("MS_RELEASE_TIMEOUT", 600, &q.copts.timeout) < 0)
-		ms_fatal(EX_PERM, "unable to parse MS_MAXSIZE or MS_RELEASE_TIMEOUT");
+		ms_fatal(EX_TEMP, "unable to parse MS_MAXSIZE or MS_RELEASE_TIMEOUT");
 	q.copts.maxout = q.maxsize + (1 << 20);
 	whoami(&q);
 	cfg_hostname(q.host, sizeof q.host);

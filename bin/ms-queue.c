@@ -36,16 +36,16 @@ main(int argc, char **argv)
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		ms_usage("[spooldir]");
 	if (cfg_size("MS_MAXSIZE", MS_MAXSIZE_DEFAULT, &maxsize) < 0)
-		ms_fatal(EX_PERM, "unable to parse MS_MAXSIZE");
+		ms_fatal(EX_TEMP, "unable to parse MS_MAXSIZE");
 	if (cfg_uint("MS_MAXRCPT", 100000, &maxrcpt) < 0)
-		ms_fatal(EX_PERM, "unable to parse MS_MAXRCPT");
+		ms_fatal(EX_TEMP, "unable to parse MS_MAXRCPT");
 	if (cfg_uint("MS_DEADLINE", 600, &deadline) < 0)
-		ms_fatal(EX_PERM, "unable to parse MS_DEADLINE");
+		ms_fatal(EX_TEMP, "unable to parse MS_DEADLINE");
 	if (argc == 2) {
 		if (strlcpy(dir, argv[1], sizeof dir) >= sizeof dir)
 			ms_fatal(EX_PERM, "spool path too long");
 	} else if (cfg_spooldir(dir, sizeof dir, "in") < 0)
-		ms_fatal(EX_PERM, "spool path too long");
+		ms_fatal(EX_TEMP, "MS_SPOOL is too long");
 	ms_deadline(deadline, "queueing a message");
 
 	if (msg_load(0, maxsize, &m) < 0) {

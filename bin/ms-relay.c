@@ -754,7 +754,7 @@ setup(struct relay *rc)
 	const char *ca = cfg_str("MS_TLS_CAFILE", NULL);
 
 	if (control_path(rc->routespath, sizeof rc->routespath, "MS_ROUTES", "routes.cdb") < 0)
-		ms_fatal(EX_PERM, "MS_ETC or MS_ROUTES is too long");
+		ms_fatal(EX_TEMP, "MS_ETC or MS_ROUTES is too long");
 	if (table_open(&rc->routes, rc->routespath) == 0)
 		rc->have_routes = 1;
 	else if (errno != ENOENT)
@@ -762,13 +762,13 @@ setup(struct relay *rc)
 	if (cfg_uint("MS_QUEUE_LIFETIME", 5 * 86400, &rc->lifetime) < 0 ||
 	    cfg_uint("MS_CONNECT_TIMEOUT", 30, &rc->connect_timeout) < 0 ||
 	    cfg_uint("MS_RELAY_TIMEOUT_DIVISOR", 1, &rc->scale) < 0)
-		ms_fatal(EX_PERM, "unable to parse MS_QUEUE_LIFETIME, MS_CONNECT_TIMEOUT "
+		ms_fatal(EX_TEMP, "unable to parse MS_QUEUE_LIFETIME, MS_CONNECT_TIMEOUT "
 		    "or MS_RELAY_TIMEOUT_DIVISOR");
 	if ((rc->dns = dns_open()) == NULL && errno == EINVAL)
-		ms_fatal(EX_PERM, "MS_RESOLVER is not addr or addr:port");
+		ms_fatal(EX_TEMP, "MS_RESOLVER is not addr or addr:port");
 	rc->route = cfg_str("MS_ROUTE", NULL);
 	if (cfg_uint("MS_RELAY_PERDEST", 10, &rc->perdest) < 0)
-		ms_fatal(EX_PERM, "unable to parse MS_RELAY_PERDEST");
+		ms_fatal(EX_TEMP, "unable to parse MS_RELAY_PERDEST");
 	if (cfg_spooldir(rc->slotdir, sizeof rc->slotdir, "relay-slots") < 0)
 		rc->slotdir[0] = '\0';
 	if (tls_init() < 0 || (rc->tls_opp = tls_config_new()) == NULL ||

@@ -227,7 +227,7 @@ main(int argc, char **argv)
 	if (gendir)
 		return generate(gendir, sc.host);
 	if (control_path(sc.keypath, sizeof sc.keypath, "MS_STAMPKEY", "stamp.key") < 0)
-		ms_fatal(EX_PERM, "MS_STAMPKEY is too long");
+		ms_fatal(EX_TEMP, "MS_STAMPKEY is too long");
 	if (load(&sc) < 0)
 		ms_fatal(EX_TEMP, "no signing key: nothing stamped");
 	return so.in ? spool_run(&so, &st) : filter_run(&st);

@@ -112,11 +112,11 @@ main(int argc, char **argv)
 	if (spool_getopt(argc, argv, &so) < 0)
 		ms_usage("[-q in -o out [-b bounce] [-j n]]");
 	if (control_path(sc.path, sizeof sc.path, "MS_SUBSCRIBERS", "subscribers.cdb") < 0)
-		ms_fatal(EX_PERM, "MS_ETC or MS_SUBSCRIBERS is too long");
+		ms_fatal(EX_TEMP, "MS_ETC or MS_SUBSCRIBERS is too long");
 	if (stats_dir(sc.statsdir, sizeof sc.statsdir) < 0)
 		sc.statsdir[0] = '\0';
 	if (cfg_uint("MS_TRUST_WINDOW", 86400, &sc.window) < 0)
-		ms_fatal(EX_PERM, "unable to parse MS_TRUST_WINDOW");
+		ms_fatal(EX_TEMP, "unable to parse MS_TRUST_WINDOW");
 	if (table_open(&sc.t, sc.path) < 0)
 		ms_fatalsys("unable to open %s (make it with ms-mkcdb)", sc.path);
 	return so.in ? spool_run(&so, &st) : filter_run(&st);

@@ -207,9 +207,9 @@ main(int argc, char **argv)
 		ms_usage("[-q in -o scanned -a unscanned [-b bounce] [-j n]]");
 	if (control_path(vc.scannerspath, sizeof vc.scannerspath, "MS_SCANNERS", "scanners") < 0 ||
 	    control_path(vc.keydir, sizeof vc.keydir, "MS_TRUSTED_KEYS", "trusted-keys") < 0)
-		ms_fatal(EX_PERM, "MS_ETC, MS_SCANNERS or MS_TRUSTED_KEYS is too long");
+		ms_fatal(EX_TEMP, "MS_ETC, MS_SCANNERS or MS_TRUSTED_KEYS is too long");
 	if (cfg_uint("MS_STAMP_MAXAGE", 7 * 86400, &vc.maxage) < 0)
-		ms_fatal(EX_PERM, "unable to parse MS_STAMP_MAXAGE");
+		ms_fatal(EX_TEMP, "unable to parse MS_STAMP_MAXAGE");
 	vc.accept = cfg_str("MS_VERIFY_ACCEPT", "clean cleaned released");
 	if (load(&vc) < 0)
 		ms_fatal(EX_TEMP, "unable to load the scanners list or the trusted keys");

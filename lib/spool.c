@@ -162,7 +162,7 @@ filter_run(const struct stage *st)
 	int code;
 
 	if (settings(&d) < 0)
-		return EX_PERM;
+		return EX_TEMP;
 	memset(&job, 0, sizeof job);
 	if (msg_load(0, d.maxsize, &m) < 0) {
 		if (errno == EMSGSIZE) {
@@ -734,10 +734,10 @@ spool_run(const struct spool_opts *o, const struct stage *st)
 	d.in.dirfd = d.in.tmpfd = d.in.newfd = -1;
 	d.out = d.alt = d.bounce = d.in;
 	if (settings(&d) < 0)
-		return EX_PERM;
+		return EX_TEMP;
 	if (o->bounce == NULL && cfg_spooldir(bdir, sizeof bdir, "bounce") < 0) {
 		logf_(st, "fatal", "spool path too long");
-		return EX_PERM;
+		return EX_TEMP;
 	}
 	if (open_spool(&d, &d.in, o->in) < 0 ||
 	    open_spool(&d, &d.bounce, o->bounce ? o->bounce : bdir) < 0 ||

@@ -148,11 +148,11 @@ only_new() {
 	for f in "$IN"/new/*; do cmp "$M" "$f"; done
 }
 
-@test "a limit that does not parse is a permanent error" {
+@test "a limit that does not parse is a temporary error: fix the setting, nothing bounces" {
 	msg "$M"
-	run -100 env MS_MAXSIZE=12q SENDER=a@example.org RECIPIENTS=b@example.net ms-queue <"$M"
+	run -111 env MS_MAXSIZE=12q SENDER=a@example.org RECIPIENTS=b@example.net ms-queue <"$M"
 	assert_line --index -1 'ms-queue: fatal: unable to parse MS_MAXSIZE'
-	run -100 env MS_MAXRCPT=-1 SENDER=a@example.org RECIPIENTS=b@example.net ms-queue <"$M"
+	run -111 env MS_MAXRCPT=-1 SENDER=a@example.org RECIPIENTS=b@example.net ms-queue <"$M"
 	assert_line --index -1 'ms-queue: fatal: unable to parse MS_MAXRCPT'
 	[ "$(count_files "$IN/new")" -eq 0 ]
 }

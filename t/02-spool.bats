@@ -257,6 +257,13 @@ nkids() {
 	run -100 bash -c 'MS_MAXSIZE=10 teststage <"$1" >"$2"' _ "$f" "$o"
 	assert_line --index -1 --regexp '^teststage: fatal: 5\.3\.4 '
 	[ ! -s "$o" ]
+	# a setting that does not parse is the configuration's fault, not the
+	# message's: 111, in filter mode and in spool mode alike
+	run -111 bash -c 'MS_MAXSIZE=10q teststage <"$1" >"$2"' _ "$f" "$o"
+	assert_line --index -1 'teststage: fatal: unable to parse MS_MAXSIZE'
+	[ ! -s "$o" ]
+	run -111 env MS_RETRY_MIN=0 teststage -q "$IN"
+	assert_line --index -1 --partial 'teststage: fatal: unable to parse MS_RESCAN, MS_RETRY_MIN or MS_RETRY_MAX'
 }
 
 @test "messages that arrive while it runs are picked up through inotify (MS_RESCAN=3600)" {

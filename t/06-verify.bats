@@ -283,7 +283,7 @@ Authentication-Results: gw.example.net; dkim=pass'
 	run -1 old $((now + 3600 + 60))
 	assert_output --regexp 'needs scanning: status from scan1\.example\.org is dated 36[0-9][0-9] s ahead$'
 	run -0 old $((now + 3600 - 60))
-	run -100 env MS_STAMP_MAXAGE=7d ms-verify <"$S"
+	run -111 env MS_STAMP_MAXAGE=7d ms-verify <"$S"
 	assert_output "ms-verify: fatal: unable to parse MS_STAMP_MAXAGE"
 }
 

@@ -362,13 +362,13 @@ EOF
 	cmp "$held/new/"* "$D/infected"
 }
 
-@test "settings that make no sense are refused before any message is read (100)" {
+@test "settings that make no sense are refused before any message is read (111)" {
 	msg "$D/m.eml"
-	run -100 --separate-stderr env MS_NOTIFY_SENDER=sometimes ms-notify <"$D/m.eml"
+	run -111 --separate-stderr env MS_NOTIFY_SENDER=sometimes ms-notify <"$D/m.eml"
 	assert_equal "$stderr" 'ms-notify: fatal: MS_NOTIFY_SENDER must be no, local or all'
-	run -100 --separate-stderr env MS_NOTIFY_RECIPIENTS=maybe ms-notify <"$D/m.eml"
+	run -111 --separate-stderr env MS_NOTIFY_RECIPIENTS=maybe ms-notify <"$D/m.eml"
 	assert_equal "$stderr" 'ms-notify: fatal: MS_NOTIFY_RECIPIENTS must be yes or no'
-	run -100 --separate-stderr env MS_ADMIN=$'post\nmaster' ms-notify <"$D/m.eml"
+	run -111 --separate-stderr env MS_ADMIN=$'post\nmaster' ms-notify <"$D/m.eml"
 	assert_equal "$stderr" 'ms-notify: fatal: MS_ADMIN is not an address'
 	[ "$(nfiles | wc -l)" -eq 0 ]
 }

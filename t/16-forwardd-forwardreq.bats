@@ -347,7 +347,7 @@ teardown() {
 	run -100 ms-forwardreq -i 0 dyn.example 127.0.0.1
 	run -100 ms-forwardreq -i 10s dyn.example 127.0.0.1
 	run -100 ms-forwardreq ../etc 127.0.0.1
-	run -100 env MS_FORWARD_PORT=65536 ms-forwardreq dyn.example 127.0.0.1
+	run -111 env MS_FORWARD_PORT=65536 ms-forwardreq dyn.example 127.0.0.1
 }
 
 # ---- refused requests ---------------------------------------------------------
@@ -939,10 +939,10 @@ EOF
 	odmrd_tls good
 	run -100 odmrreq MS_ODMR_TLS=no
 	assert_output "ms-forwardreq: warn: 127.0.0.1: authentication refused: 530 5.7.0 Must issue a STARTTLS command first"
-	run -100 odmrreq MS_ODMR_TLS=maybe
+	run -111 odmrreq MS_ODMR_TLS=maybe
 	assert_output "ms-forwardreq: fatal: MS_ODMR_TLS wants require, try, no or insecure-noverify, not maybe"
-	run -100 odmrreq MS_ODMR_TLS_PIN=SHA256:abc
-	run -100 odmrreq MS_ODMR_TLS=no MS_ODMR_TLS_PIN="$(pin good)"
+	run -111 odmrreq MS_ODMR_TLS_PIN=SHA256:abc
+	run -111 odmrreq MS_ODMR_TLS=no MS_ODMR_TLS_PIN="$(pin good)"
 }
 
 @test "forwardreq -m odmr: MS_ODMR_TLS unset, a server off loopback without STARTTLS is refused; on loopback it is tried" {
