@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "doc.h"
+#include "grow.h"
 
 #define RATIOFLOOR 65536	/* smaller parts are not held to lim.ratio */
 #define EOCDLEN  22
@@ -855,14 +856,9 @@ addelem(struct ctx *c, struct ent *e, const struct elem *x)
 {
 	struct elem *ne;
 
-	if (e->nel == e->elcap) {
-		size_t cap = e->elcap ? e->elcap * 2 : 8;
-
-		if ((ne = reallocarray(e->el, cap, sizeof *ne)) == NULL)
-			return fail(c, ENOMEM, NULL);
-		e->el = ne;
-		e->elcap = cap;
-	}
+	if ((ne = grow(e->el, e->nel, &e->elcap, sizeof *ne, 8)) == NULL)
+		return fail(c, ENOMEM, NULL);
+	e->el = ne;
 	e->el[e->nel++] = *x;
 	return 0;
 }
@@ -1534,14 +1530,9 @@ addpiece(struct ctx *c, const struct ent *e, const char *id, size_t idlen,
 {
 	struct piece *np, *p;
 
-	if (c->npc == c->pccap) {
-		size_t cap = c->pccap ? c->pccap * 2 : 4;
-
-		if ((np = reallocarray(c->pc, cap, sizeof *np)) == NULL)
-			return fail(c, ENOMEM, NULL);
-		c->pc = np;
-		c->pccap = cap;
-	}
+	if ((np = grow(c->pc, c->npc, &c->pccap, sizeof *np, 4)) == NULL)
+		return fail(c, ENOMEM, NULL);
+	c->pc = np;
 	p = &c->pc[c->npc++];
 	memset(p, 0, sizeof *p);
 	if (buf_add(&p->name, e->name, e->namelen) < 0 || buf_addc(&p->name, '#') < 0 ||
