@@ -298,7 +298,6 @@ for f, s in ((sys.argv[1], "Workbook"), (sys.argv[2], "Book")):
 	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP MS_DOC_ENTRIES MS_DOC_PARTMAX \
 	    MS_DOC_TOTALMAX MS_DOC_RATIO MS_DOC_DEPTH
 	act() { setpriv --reuid=nobody --regid=nogroup --clear-groups ms-scan-active <"$1" >"$2" 2>"$2.err"; }
-	verdict() { /usr/bin/python3 "$MS_TOP/t/data/scan/msgtool" verdicts "$1" | tail -n 1; }
 	htmlmsg() { /usr/bin/python3 "$MS_TOP/t/data/active/htmlmsg" "$@"; }
 	unqp() { /usr/bin/python3 -c 'import quopri, sys; sys.stdout.buffer.write(quopri.decodestring(open(sys.argv[1], "rb").read()))' "$1"; }
 

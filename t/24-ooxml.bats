@@ -302,7 +302,6 @@ two() {
 	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP MS_DOC_ENTRIES MS_DOC_PARTMAX \
 	    MS_DOC_TOTALMAX MS_DOC_RATIO MS_DOC_DEPTH
 	act() { setpriv --reuid=nobody --regid=nogroup --clear-groups ms-scan-active <"$1" >"$2" 2>"$2.err"; }
-	verdict() { /usr/bin/python3 "$MS_TOP/t/data/scan/msgtool" verdicts "$1" | tail -n 1; }
 	htmlmsg() { /usr/bin/python3 "$MS_TOP/t/data/active/htmlmsg" "$@"; }
 
 	mk docx-template-https
