@@ -683,9 +683,10 @@ biff_sheet(struct xlm *x, const unsigned char *b, size_t blen,
 			x->nsheet++;
 			x->found |= f;
 			if (x->first[0] == '\0')
-				snprintf(x->first, sizeof x->first, "%s sheet in an "
-				    "encrypted workbook", f == DOC_VBA ?
-				    "Excel 5 VBA module" : "Excel 4 macro");
+				snprintf(x->first, sizeof x->first, "%s sheet %s",
+				    f == DOC_VBA ? "Excel 5 VBA module" : "Excel 4 macro",
+				    enc ? "in an encrypted workbook" :
+				    "behind a short sheet-list record");
 		}
 		return;
 	}

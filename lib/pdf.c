@@ -470,7 +470,7 @@ streambody(struct ctx *c, const char *q, size_t bs, size_t be,
 		}
 		if (c->inflated >= c->lim.total) {
 			if (d->objstm)
-				settwo(c, "PDF object stream past the inflation limit");
+				settwo(c, "PDF object stream past the total limit");
 			return 0;
 		}
 		if ((r = inflatebody(c, q + bs, be - bs)) < 0)
