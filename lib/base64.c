@@ -1,5 +1,8 @@
 /* base64: see base64.h */
+#include <endian.h>
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "base64.h"
 #include "buf.h"
@@ -107,32 +110,55 @@ static const unsigned char dtab[256] = {
 #undef X
 };
 
+/* dtab shifted into place for each of the four characters of a group,
+ * and BAD for a character outside the alphabet: OR-ing the four entries
+ * gives the group's 24 bits, or a value with BAD set.  Filled on first
+ * use. */
+#define BAD 0x80000000u
+static uint32_t dq[4][256];
+static int dq_ready;
+
+static void
+dq_init(void)
+{
+	for (int c = 0; c < 256; c++)
+		for (int j = 0; j < 4; j++)
+			dq[j][c] = dtab[c] < 64 ? (uint32_t)dtab[c] << (18 - 6 * j) : BAD;
+	dq_ready = 1;
+}
+
 int
 b64_decode_mail(const char *s, size_t n, struct buf *out, int *truncated)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	unsigned acc = 0, v;
+	uint32_t acc = 0, v, be;
 	int k = 0;
 	unsigned char *o;
 
 	if (truncated)
 		*truncated = 0;
-	if (buf_reserve(out, n / 4 * 3 + 3) < 0)
+	if (!dq_ready)
+		dq_init();
+	/* one byte more than the output can take: a group is stored as four */
+	if (buf_reserve(out, n / 4 * 3 + 4) < 0)
 		return -1;
 	/* reserved above: write straight into the buffer */
 	o = (unsigned char *)out->p + out->len;
 	while (p < end) {
-		/* the common case: four alphabet characters in a row */
-		if (k == 0 && end - p >= 4) {
-			unsigned a = dtab[p[0]], b = dtab[p[1]], c = dtab[p[2]], d = dtab[p[3]];
-			if ((a | b | c | d) < 64) {
-				acc = a << 18 | b << 12 | c << 6 | d;
-				*o++ = (unsigned char)(acc >> 16);
-				*o++ = (unsigned char)(acc >> 8);
-				*o++ = (unsigned char)acc;
+		/* the common case: groups of four alphabet characters, up to
+		 * the line break */
+		if (k == 0) {
+			while (end - p >= 4) {
+				v = dq[0][p[0]] | dq[1][p[1]] | dq[2][p[2]] | dq[3][p[3]];
+				if (v & BAD)
+					break;
+				be = htobe32(v << 8);
+				memcpy(o, &be, 4);
+				o += 3;
 				p += 4;
-				continue;
 			}
+			if (p == end)
+				break;
 		}
 		v = dtab[*p++];
 		if (v == 64)
