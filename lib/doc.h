@@ -46,7 +46,8 @@ struct doc_limits {
 			 * (100000) */
 	size_t part;	/* bytes one OOXML part or one PDF stream inflates
 			 * to (16 MiB) */
-	size_t total;	/* bytes inflated (OOXML, PDF) or read out of its
+	size_t total;	/* bytes inflated (OOXML; PDF: object streams,
+			 * and other streams apart) or read out of its
 			 * streams (OLE2) for one document, all together
 			 * (32 MiB) */
 	size_t ratio;	/* inflated bytes per compressed byte: an OOXML part
@@ -158,8 +159,10 @@ int rtf_strip(const char *p, size_t n, const struct doc_limits *lim,
  * length that no reader acts on, so that every offset (xref) stays right.
  * The same names inside a FlateDecode stream (object streams) cannot be
  * edited in place: 2.  Found: DOC_PDFACTION.  Limits: part, ratio (past
- * the first MiB of a stream) and total cut an inflation short: a stream
- * is searched as far as it got, an object stream cut short answers 2. */
+ * the first MiB of a stream) and total (the object streams together, and
+ * the other streams together apart from them) cut an inflation short: a
+ * stream is searched as far as it got, an object stream cut short
+ * answers 2. */
 int pdf_strip(const char *p, size_t n, const struct doc_limits *lim,
     struct buf *out, unsigned *found, char *why, size_t whylen,
     doc_removed_fn removed, void *arg);

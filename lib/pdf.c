@@ -31,9 +31,11 @@
  *    (images, fonts) are passed over.
  * Caps (struct doc_limits): one stream inflates to at most lim.part
  * bytes and to at most lim.ratio times its compressed size (below
- * PDF_RATIOFLOOR no ratio applies); all streams together to at most
- * lim.total.  An inflation that reaches a cap is searched as far as it
- * got.
+ * PDF_RATIOFLOOR no ratio applies); the object streams together to at
+ * most lim.total, and the other streams together to at most lim.total of
+ * their own, so that a document's images and fonts never use up what its
+ * object streams need.  An inflation that reaches a cap is searched as far
+ * as it got.
  */
 #include <errno.h>
 #include <limits.h>
@@ -80,7 +82,7 @@ struct ctx {
 	int norder;
 	struct buf dec;		/* scratch: one inflated stream */
 	struct doc_limits lim;
-	size_t inflated;
+	size_t inflated[2];	/* by other streams [0], object streams [1] */
 	int two;		/* found what cannot be edited in place */
 	char twowhy[128];
 };
@@ -384,10 +386,12 @@ readdict(const char *q, size_t ds, size_t de, struct sdict *d)
 		d->objstm = 1;
 }
 
-/* Inflate q[0, len) into c->dec.  0 complete, 1 incomplete (corrupt,
- * truncated or a cap reached; c->dec holds what came out), -1 ENOMEM. */
+/* Inflate q[0, len) into c->dec, counted against the total of object
+ * streams (objstm 1) or of the others (0).  0 complete, 1 incomplete
+ * (corrupt, truncated or a cap reached; c->dec holds what came out), -1
+ * ENOMEM. */
 static int
-inflatebody(struct ctx *c, const char *q, size_t len)
+inflatebody(struct ctx *c, const char *q, size_t len, int objstm)
 {
 	z_stream z;
 	size_t cap, room;
@@ -400,8 +404,8 @@ inflatebody(struct ctx *c, const char *q, size_t len)
 		cap = PDF_RATIOFLOOR;
 	if (cap > c->lim.part)
 		cap = c->lim.part;
-	if (cap > c->lim.total - c->inflated)
-		cap = c->lim.total - c->inflated;
+	if (cap > c->lim.total - c->inflated[objstm])
+		cap = c->lim.total - c->inflated[objstm];
 	for (raw = 0; raw < 2; raw++) {
 		c->dec.len = 0;
 		memset(&z, 0, sizeof z);
@@ -435,7 +439,7 @@ inflatebody(struct ctx *c, const char *q, size_t len)
 			continue;	/* maybe a raw deflate stream */
 		break;
 	}
-	c->inflated += c->dec.len;
+	c->inflated[objstm] += c->dec.len;
 	return zr == Z_STREAM_END ? 0 : 1;
 }
 
@@ -468,12 +472,12 @@ streambody(struct ctx *c, const char *q, size_t bs, size_t be,
 			settwo(c, "PDF object stream with a predictor not read");
 			return 0;
 		}
-		if (c->inflated >= c->lim.total) {
+		if (c->inflated[d->objstm] >= c->lim.total) {
 			if (d->objstm)
 				settwo(c, "PDF object stream past the total limit");
 			return 0;
 		}
-		if ((r = inflatebody(c, q + bs, be - bs)) < 0)
+		if ((r = inflatebody(c, q + bs, be - bs, d->objstm)) < 0)
 			return -1;
 		if (r == 1 && d->objstm)
 			settwo(c, "PDF object stream that does not inflate in full");

@@ -257,3 +257,15 @@ pdfcheck() {
 	run -2 --separate-stderr doctool -f pdf <"$T/pdf-objstm"
 	assert_equal "${stderr_lines[1]}" "doctool: found pdf-action"
 }
+
+@test "pdf: the other streams have a total of their own: 3 MiB of page content spends none of the object streams' MS_DOC_TOTALMAX" {
+	mk pdf-objstm-images
+	run -0 qpdf --check "$T/pdf-objstm-images"
+	# the content stream is cut at the 1 MiB total and searched that far;
+	# the object stream after it is read whole all the same
+	run -0 --separate-stderr doctool -f -t 1048576 pdf <"$T/pdf-objstm-images"
+	assert_equal "$stderr" "doctool: found nothing"
+	# the object streams' own total still binds
+	run -2 --separate-stderr doctool -t 16 pdf <"$T/pdf-objstm-images"
+	assert_equal "$stderr" "doctool: PDF object stream that does not inflate in full"
+}
