@@ -32,7 +32,6 @@ teardown() {
 	stop_servers
 }
 
-htmlmsg() { "$PY" "$D/htmlmsg" "$@"; }
 htmlcheck() { "$PY" "$D/htmlcheck" "$@"; }
 
 # scan IN OUT: ms-scan-active in filter mode, stdout to OUT, stderr to

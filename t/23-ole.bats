@@ -289,17 +289,9 @@ for f, s in ((sys.argv[1], "Workbook"), (sys.argv[2], "Book")):
 }
 
 @test "xls: ms-scan-active removes a workbook with a very hidden macro sheet whole and names it xlm-macro" {
-	local q=$T/q v d
-	mkdir -p "$q"
-	chown nobody:nogroup "$q"
-	d=$T
-	while [ "$d" != / ] && [ -n "$d" ]; do chmod a+x "$d"; [ "$d" = "$BATS_RUN_TMPDIR" ] && break; d=${d%/*}; done
-	export MS_QUARANTINE=$q
-	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP MS_DOC_ENTRIES MS_DOC_PARTMAX \
-	    MS_DOC_TOTALMAX MS_DOC_RATIO MS_DOC_DEPTH
-	act() { setpriv --reuid=nobody --regid=nogroup --clear-groups ms-scan-active <"$1" >"$2" 2>"$2.err"; }
-	htmlmsg() { /usr/bin/python3 "$MS_TOP/t/data/active/htmlmsg" "$@"; }
-	unqp() { /usr/bin/python3 -c 'import quopri, sys; sys.stdout.buffer.write(quopri.decodestring(open(sys.argv[1], "rb").read()))' "$1"; }
+	local v
+	active_site
+	act() { asnobody ms-scan-active <"$1" >"$2" 2>"$2.err"; }
 
 	mk xls-xlm-hidden
 	htmlmsg attach application/vnd.ms-excel invoice.xls "$T/xls-xlm-hidden" "$T/m.eml"

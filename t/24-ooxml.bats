@@ -293,16 +293,9 @@ two() {
 }
 
 @test "ooxml: ms-scan-active strips a remote template from an attachment, leaves a local one byte for byte, removes a macro sheet whole; each named for what it was" {
-	local q=$T/q v d
-	mkdir -p "$q"
-	chown nobody:nogroup "$q"
-	d=$T
-	while [ "$d" != / ] && [ -n "$d" ]; do chmod a+x "$d"; [ "$d" = "$BATS_RUN_TMPDIR" ] && break; d=${d%/*}; done
-	export MS_QUARANTINE=$q
-	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP MS_DOC_ENTRIES MS_DOC_PARTMAX \
-	    MS_DOC_TOTALMAX MS_DOC_RATIO MS_DOC_DEPTH
-	act() { setpriv --reuid=nobody --regid=nogroup --clear-groups ms-scan-active <"$1" >"$2" 2>"$2.err"; }
-	htmlmsg() { /usr/bin/python3 "$MS_TOP/t/data/active/htmlmsg" "$@"; }
+	local v
+	active_site
+	act() { asnobody ms-scan-active <"$1" >"$2" 2>"$2.err"; }
 
 	mk docx-template-https
 	htmlmsg attach application/vnd.openxmlformats-officedocument.wordprocessingml.document \
@@ -327,6 +320,5 @@ two() {
 	v=$(verdict "$T/xout")
 	[[ $v =~ ^active\ cleaned\ xlm-macro\ \(part\ 2\ book\.xlsm\ kept=[^\ \)]+\)\;\ action=clean$ ]]
 	run -1 htmlmsg get "$T/xout" "$T/gone"
-	/usr/bin/python3 -c 'import quopri, sys; sys.stdout.buffer.write(quopri.decodestring(open(sys.argv[1], "rb").read()))' \
-	    "$T/xout" | grep -q 'was removed: Excel 4.0 (XLM) macro sheet xl/macrosheets/sheet1.xml'
+	unqp "$T/xout" | grep -q 'was removed: Excel 4.0 (XLM) macro sheet xl/macrosheets/sheet1.xml'
 }

@@ -145,6 +145,13 @@ msgtool() { "$PY" "$MS_TOP/t/data/scan/msgtool" "$@"; }
 # asnobody CMD...: CMD as nobody (the scanners refuse root).
 asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 
+# htmlmsg, unqp: t/data/active's message maker and extractor; FILE's
+# bytes with quoted-printable undone.
+htmlmsg() { "$PY" "$MS_TOP/t/data/active/htmlmsg" "$@"; }
+unqp() {
+	"$PY" -c 'import quopri, sys; sys.stdout.buffer.write(quopri.decodestring(open(sys.argv[1], "rb").read()))' "$1"
+}
+
 # open_tmp DIR: make DIR and its parents up to the run's temporary
 # directory traversable, so that nobody reaches what the test made.
 open_tmp() {
@@ -166,6 +173,19 @@ scan_site() {
 	export MS_ETC=$D/etc MS_HOSTNAME=scan.test.example
 	export MS_CLAMAV_DB=$MS_TOP/etc/mailscan/clamav
 	mkdir -p "$MS_ETC"
+}
+
+# active_site: for ms-scan-active run on its own in a test: the test's
+# directory reachable by nobody, a quarantine $BATS_TEST_TMPDIR/q that
+# nobody can write, in MS_QUARANTINE, and the actions and document limits
+# unset.
+active_site() {
+	mkdir -p "$BATS_TEST_TMPDIR/q"
+	chown nobody:nogroup "$BATS_TEST_TMPDIR/q"
+	open_tmp "$BATS_TEST_TMPDIR"
+	export MS_QUARANTINE=$BATS_TEST_TMPDIR/q
+	unset MS_ACTION MS_MACROS MS_UNSCANNABLE MS_SKIP MS_DOC_ENTRIES MS_DOC_PARTMAX \
+	    MS_DOC_TOTALMAX MS_DOC_RATIO MS_DOC_DEPTH
 }
 
 # verdict FILE: the last X-Mailscan-Verdict of FILE's envelope block
